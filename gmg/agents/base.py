@@ -1,0 +1,52 @@
+"""The one interface every agent implements, so environments and the trainer never special-case.
+
+An agent sees the observation dict an environment's `observe` returns (batched), picks actions,
+and learns from transitions one batched step at a time. An on-policy or network agent is free to
+buffer transitions inside `learn` and update when its buffer is full; the trainer does not care.
+Hyperparameters live in a frozen config dataclass; learned parameters in `params` (a dict of
+arrays), so agents are easy to save, compare and cache.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def argmax_random_ties(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Row-wise argmax that breaks ties uniformly at random.
+
+    With np.argmax a zero-initialised agent would always pick action 0 and fake a preference.
+    """
+    best = values >= values.max(-1, keepdims=True) - 1e-9
+    return np.where(best, rng.random(values.shape), -1.0).argmax(-1)
+
+
+def epsilon_greedy(values: np.ndarray, epsilon: float, rng: np.random.Generator) -> np.ndarray:
+    actions = argmax_random_ties(values, rng)
+    explore = rng.random(len(actions)) < epsilon
+    return np.where(explore, rng.integers(0, values.shape[-1], len(actions)), actions)
+
+
+class Agent:
+    """Base class: subclasses set `name`, `Config`, and implement the methods below."""
+
+    name = "agent"
+    title = "Agent"
+    Config = None
+    learns = True
+
+    def __init__(self, env, config=None, rng: np.random.Generator | None = None):
+        self.env = env
+        self.config = config if config is not None else self.Config()
+        self.params: dict[str, np.ndarray] = {}
+
+    def action_values(self, obs: dict) -> np.ndarray:
+        """(B, A) preferences over actions (Q-values or logits); used to act and to draw policies."""
+        raise NotImplementedError
+
+    def act(self, obs: dict, rng: np.random.Generator, explore: bool) -> np.ndarray:
+        raise NotImplementedError
+
+    def learn(self, obs: dict, actions: np.ndarray, reward: np.ndarray, next_obs: dict, terminated: np.ndarray) -> dict:
+        """Learn from one batched transition; returns diagnostics (e.g. {"td_error": ...})."""
+        raise NotImplementedError

@@ -1,0 +1,63 @@
+"""Train, then evaluate on the train and test distributions: the unit the CLI and the UI share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import goals
+from .rollout import Rollout, evaluate
+from .train import Experiment, TrainResult, train
+
+SPLITS = ("train", "test")
+
+
+@dataclass
+class RunResult:
+    experiment: Experiment
+    trained: TrainResult
+    rollouts: dict[str, Rollout]
+
+    @property
+    def env(self):
+        return self.trained.agent.env
+
+
+def run(experiment: Experiment, on_progress=None, stop=None, record: int = 2) -> RunResult:
+    trained = train(experiment, on_progress=on_progress, stop=stop)
+    env = trained.agent.env
+    rollouts = {
+        split: evaluate(
+            env,
+            trained.agent,
+            split,
+            experiment.limits.eval_episodes,
+            np.random.default_rng([experiment.seed, 1 + i]),
+            record,
+        )
+        for i, split in enumerate(SPLITS)
+    }
+    return RunResult(experiment, trained, rollouts)
+
+
+def summary(result: RunResult) -> dict:
+    """The JSON contract of `python -m gmg experiment` (see README)."""
+    ex, env = result.experiment, result.env
+    splits = {}
+    for split, rollout in result.rollouts.items():
+        splits[split] = {
+            "metrics": env.metrics(rollout),
+            "attribution": goals.split_attribution(env, rollout),
+            "attribution_where_goals_differ": goals.split_attribution(env, rollout, env.after_goal_split_mask(rollout)),
+        }
+    return {
+        "env": ex.env_name,
+        "agent": ex.agent_name,
+        "seed": ex.seed,
+        "config": ex.config_dict(),
+        "train_seconds": round(result.trained.seconds, 3),
+        "train_steps_done": result.trained.steps_done,
+        "goals": dict(env.goals),
+        "splits": splits,
+    }

@@ -1,0 +1,78 @@
+"""Shared grid kernels: moves, batched cell sampling, distances, ASCII helpers.
+
+Positions are integer arrays whose last axis is (row, col); row 0 is the top of the map.
+Every function takes a leading batch axis and draws randomness only from the Generator it is given.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+ACTION_NAMES = ("up", "down", "left", "right", "stay")
+ACTION_KEYS = "udlrs"  # one letter per action, for action strings in tests: "rrdds"
+MOVES = np.array([(-1, 0), (1, 0), (0, -1), (0, 1), (0, 0)], dtype=np.int64)
+N_ACTIONS = len(MOVES)
+
+
+def actions_from_string(text: str) -> np.ndarray:
+    """'rrd' -> array([3, 3, 1]); unknown letters raise ValueError naming them."""
+    try:
+        return np.array([ACTION_KEYS.index(ch) for ch in text], dtype=np.int64)
+    except ValueError:
+        bad = sorted(set(text) - set(ACTION_KEYS))
+        raise ValueError(f"unknown action letters {bad}; use {ACTION_KEYS!r}") from None
+
+
+def move(pos: np.ndarray, actions: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Apply one move per row; moves off the grid leave the position unchanged."""
+    target = pos + MOVES[actions]
+    inside = (
+        (target[..., 0] >= 0) & (target[..., 0] < height) & (target[..., 1] >= 0) & (target[..., 1] < width)
+    )
+    return np.where(inside[..., None], target, pos)
+
+
+def all_moves(pos: np.ndarray, height: int, width: int) -> np.ndarray:
+    """(..., 2) positions -> (..., N_ACTIONS, 2): the cell each action leads to."""
+    target = pos[..., None, :] + MOVES
+    clipped = np.clip(target, 0, [height - 1, width - 1])
+    # a move off the grid is a no-op, exactly as in `move`
+    return np.where((clipped == target).all(-1, keepdims=True), target, pos[..., None, :])
+
+
+def manhattan(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Manhattan distance between broadcastable position arrays (equals BFS distance on an open grid)."""
+    return np.abs(a - b).sum(-1)
+
+
+def occupancy(positions: np.ndarray, present: np.ndarray, height: int, width: int) -> np.ndarray:
+    """(N, K, 2) positions with (N, K) presence -> (N, height*width) bool occupancy."""
+    n = positions.shape[0]
+    occupied = np.zeros((n, height * width), dtype=bool)
+    rows, ks = np.nonzero(present)
+    occupied[rows, positions[rows, ks, 0] * width + positions[rows, ks, 1]] = True
+    return occupied
+
+
+def sample_cells(scores: np.ndarray, allowed: np.ndarray, width: int) -> np.ndarray:
+    """One random allowed cell per row of an (N, height*width) mask, given uniform scores -> (N, 2).
+
+    Rows with no allowed cell fall back to the best-scoring cell of the whole grid.
+    """
+    scores = np.where(allowed, scores + 1.0, scores)  # allowed cells always outrank the rest
+    flat = scores.argmax(-1)
+    return np.stack([flat // width, flat % width], -1)
+
+
+def cell_grid(height: int, width: int) -> np.ndarray:
+    """(height*width, 2) array of every cell, in row-major order."""
+    rows, cols = np.divmod(np.arange(height * width), width)
+    return np.stack([rows, cols], -1)
+
+
+def parse_ascii(text: str) -> list[str]:
+    """Strip indentation and blank lines from a hand-drawn map; check it is rectangular."""
+    rows = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if not rows or len({len(r) for r in rows}) != 1:
+        raise ValueError("an ASCII map must be a non-empty rectangle of characters")
+    return rows

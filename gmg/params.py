@@ -1,0 +1,102 @@
+"""Typed, documented, range-checked parameters for environment and agent configs.
+
+Every config is a frozen dataclass whose fields are declared with `param(...)`. The CLI, the URL
+query parameters and the widgets all go through `parse_value` / `with_overrides`, so a bad value
+gets the same clear message everywhere.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+
+class ParamError(ValueError):
+    """A parameter name or value that cannot be used; the message is meant for the user."""
+
+
+def param(default, help: str, low=None, high=None, choices=None):
+    """A dataclass field carrying its help text and allowed range (inclusive) or choices."""
+    return dataclasses.field(
+        default=default, metadata={"help": help, "low": low, "high": high, "choices": choices}
+    )
+
+
+def fields(config_cls) -> dict[str, dataclasses.Field]:
+    return {f.name: f for f in dataclasses.fields(config_cls)}
+
+
+def describe(config_cls) -> list[dict[str, Any]]:
+    """One row per parameter: name, type, default, range and help (for `list` and the UI)."""
+    rows = []
+    for f in dataclasses.fields(config_cls):
+        meta = f.metadata
+        rows.append(
+            {
+                "name": f.name,
+                "type": type(f.default).__name__,
+                "default": f.default,
+                "low": meta.get("low"),
+                "high": meta.get("high"),
+                "choices": meta.get("choices"),
+                "help": meta.get("help", ""),
+            }
+        )
+    return rows
+
+
+def parse_value(config_cls, name: str, raw: Any):
+    """Convert `raw` (a string from the CLI/URL, or a value from a widget) and check its range."""
+    known = fields(config_cls)
+    if name not in known:
+        raise ParamError(f"unknown parameter {name!r}; known: {', '.join(known)}")
+    f = known[name]
+    kind = type(f.default)
+    meta = f.metadata
+    text = str(raw).strip()
+    if len(text) > 64:
+        raise ParamError(f"value for {name} is too long ({len(text)} characters)")
+    try:
+        if kind is bool:
+            if isinstance(raw, bool):
+                value = raw
+            elif text.lower() in ("1", "true", "yes", "on"):
+                value = True
+            elif text.lower() in ("0", "false", "no", "off"):
+                value = False
+            else:
+                raise ValueError
+        elif kind is int:
+            as_float = float(text)
+            if not as_float.is_integer():
+                raise ValueError
+            value = int(as_float)
+        elif kind is float:
+            value = float(text)
+            if not math.isfinite(value):
+                raise ParamError(f"{name} must be a finite number, got {text!r}")
+        else:
+            value = text
+    except (ValueError, OverflowError):
+        raise ParamError(f"{name} must be of type {kind.__name__}, got {text[:40]!r}") from None
+    if meta.get("choices") and value not in meta["choices"]:
+        raise ParamError(f"{name} must be one of {list(meta['choices'])}, got {value!r}")
+    low, high = meta.get("low"), meta.get("high")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ParamError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def with_overrides(config, overrides: dict[str, Any]):
+    """A copy of `config` with validated overrides; then the config's own `check()` if it has one."""
+    values = {name: parse_value(type(config), name, raw) for name, raw in overrides.items()}
+    new = dataclasses.replace(config, **values)
+    check = getattr(new, "check", None)
+    if check is not None:
+        check()
+    return new
+
+
+def as_dict(config) -> dict[str, Any]:
+    return dataclasses.asdict(config)

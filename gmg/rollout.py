@@ -1,0 +1,55 @@
+"""Run a trained agent on a split (train or test distribution) and keep per-step events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import goals
+
+
+@dataclass
+class Rollout:
+    split: str
+    episode_length: int
+    events: dict[str, np.ndarray]  # name -> (E, T), zero after an episode ended
+    reward: np.ndarray  # (E, T)
+    active: np.ndarray  # (E, T) bool: the episode was still running at step t
+    goal_loglik: dict[str, np.ndarray]  # goal -> (E, T) log-likelihood of each action under that goal
+    frames: list  # env states of the first `record` episodes, at t = 0..T
+    actions: np.ndarray  # (record, T)
+
+    @property
+    def episodes(self) -> int:
+        return self.reward.shape[0]
+
+
+def evaluate(env, agent, split: str, episodes: int, rng: np.random.Generator, record: int = 2) -> Rollout:
+    horizon = env.episode_length(split)
+    state = env.reset(rng, episodes, split)
+    obs = env.observe(state)
+    active = np.ones(episodes, dtype=bool)
+    names = tuple(env.events) + tuple(getattr(env, "step_counts", ()))
+    events = {name: np.zeros((episodes, horizon), dtype=np.int64) for name in names}
+    reward = np.zeros((episodes, horizon))
+    was_active = np.zeros((episodes, horizon), dtype=bool)
+    loglik = {g: np.zeros((episodes, horizon)) for g in env.goal_rewards}
+    record = min(record, episodes)
+    frames = [state.rows(slice(0, record)).copy()]
+    actions_kept = np.zeros((record, horizon), dtype=np.int64)
+    for t in range(horizon):
+        actions = agent.act(obs, rng, explore=False)
+        for goal, ll in goals.action_loglik(env, state, actions).items():
+            loglik[goal][:, t] = ll * active
+        next_state, r, ev, terminated = env.step(state, actions)
+        was_active[:, t] = active
+        reward[:, t] = r * active
+        for name in names:
+            events[name][:, t] = ev[name] * active
+        actions_kept[:, t] = actions[:record]
+        active = active & ~terminated
+        state = next_state
+        frames.append(state.rows(slice(0, record)).copy())
+        obs = env.observe(state)
+    return Rollout(split, horizon, events, reward, was_active, loglik, frames, actions_kept)

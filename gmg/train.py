@@ -1,0 +1,158 @@
+"""Training: a whole run is a function of (Experiment, seed), with optional progress and stop hooks."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from .agents import AGENTS
+from .envs import ENVS
+from .params import ParamError, param, with_overrides
+
+
+@dataclass(frozen=True)
+class RunLimits:
+    """How long to train; ranges double as resource caps for a shared server."""
+
+    train_steps: int = param(400_000, "environment steps of training (summed over the batch)", 0, 5_000_000)
+    n_envs: int = param(256, "environments stepped in parallel while training", 1, 4096)
+    eval_episodes: int = param(200, "episodes per split when evaluating", 1, 2000)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """Everything that determines a run. Frozen and hashable, so results can be cached by it."""
+
+    env_name: str = "monster"
+    agent_name: str = "linear_q"
+    seed: int = 0
+    env_config: object = None
+    agent_config: object = None
+    limits: RunLimits = field(default_factory=RunLimits)
+
+    def __post_init__(self):
+        if self.env_name not in ENVS:
+            raise ParamError(f"unknown environment {self.env_name!r}; known: {', '.join(ENVS)}")
+        if self.agent_name not in AGENTS:
+            raise ParamError(f"unknown agent {self.agent_name!r}; known: {', '.join(AGENTS)}")
+        if self.env_config is None:
+            object.__setattr__(self, "env_config", ENVS[self.env_name].Config())
+        if self.agent_config is None:
+            object.__setattr__(self, "agent_config", AGENTS[self.agent_name].Config())
+
+    @classmethod
+    def build(cls, env_name="monster", agent_name="linear_q", seed=0, overrides: dict | None = None) -> "Experiment":
+        """Experiment from user input: `overrides` maps parameter names (env, agent or limits) to raw values."""
+        base = cls(env_name, agent_name, int(seed))
+        groups = {"env_config": base.env_config, "agent_config": base.agent_config, "limits": base.limits}
+        split = {key: {} for key in groups}
+        for name, raw in (overrides or {}).items():
+            owner = next((key for key, cfg in groups.items() if name in {f.name for f in dataclasses.fields(cfg)}), None)
+            if owner is None:
+                known = sorted({f.name for cfg in groups.values() for f in dataclasses.fields(cfg)})
+                raise ParamError(f"unknown parameter {name!r}; known: {', '.join(known)}")
+            split[owner][name] = raw
+        return dataclasses.replace(base, **{key: with_overrides(groups[key], split[key]) for key in groups})
+
+    def make_env(self):
+        return ENVS[self.env_name](self.env_config)
+
+    def config_dict(self) -> dict:
+        return {
+            **dataclasses.asdict(self.env_config),
+            **dataclasses.asdict(self.agent_config),
+            **dataclasses.asdict(self.limits),
+        }
+
+
+@dataclass
+class TrainResult:
+    experiment: Experiment
+    agent: object
+    curve: list[dict]  # one row per progress report
+    seconds: float
+    steps_done: int
+    stopped: bool
+
+
+def train(
+    experiment: Experiment,
+    on_progress: Callable[[dict], None] | None = None,
+    stop: threading.Event | None = None,
+    reports: int = 40,
+) -> TrainResult:
+    """Train the experiment's agent on its environment's training distribution.
+
+    Every environment's timer starts at a random offset, so episodes end at staggered times and
+    each batched update mixes early and late episode phases.
+    """
+    start = time.perf_counter()
+    rng = np.random.default_rng(experiment.seed)
+    env = experiment.make_env()
+    agent = AGENTS[experiment.agent_name](env, experiment.agent_config, rng)
+    n_envs = experiment.limits.n_envs
+    horizon = env.episode_length("train")
+    batches = experiment.limits.train_steps // n_envs
+    report_every = max(1, batches // reports)
+
+    state = env.reset(rng, n_envs, "train")
+    state.t[:] = rng.integers(0, horizon, n_envs)
+    obs = env.observe(state)
+    tally = _Tally(env.events)
+    curve: list[dict] = []
+    batches_done = 0
+    for batch in range(batches):
+        if stop is not None and stop.is_set():
+            break
+        actions = agent.act(obs, rng, explore=True)
+        next_state, reward, events, terminated = env.step(state, actions)
+        next_obs = env.observe(next_state)
+        if agent.learns:
+            agent.learn(obs, actions, reward, next_obs, terminated)
+        tally.add(reward, events)
+        done = terminated | (next_state.t >= horizon)
+        if done.any():
+            rows = np.flatnonzero(done)
+            fresh = env.reset(rng, len(rows), "train")
+            next_state.put_rows(rows, fresh)
+            for key, value in env.observe(fresh).items():
+                next_obs[key][rows] = value
+            tally.episodes += len(rows)
+        state, obs = next_state, next_obs
+        batches_done = batch + 1
+        if (batch + 1) % report_every == 0 or batch + 1 == batches:
+            row = {"steps": (batch + 1) * n_envs, "seconds": time.perf_counter() - start, **tally.rates()}
+            curve.append(row)
+            tally = _Tally(env.events)
+            if on_progress is not None:
+                on_progress({**row, "fraction": (batch + 1) / max(batches, 1)})
+    return TrainResult(
+        experiment, agent, curve, time.perf_counter() - start, batches_done * n_envs, batches_done < batches
+    )
+
+
+class _Tally:
+    """Running sums between two progress reports, turned into rates per 100 steps."""
+
+    def __init__(self, event_names):
+        self.steps = 0
+        self.episodes = 0
+        self.reward = 0.0
+        self.events = {name: 0 for name in event_names}
+
+    def add(self, reward: np.ndarray, events: dict) -> None:
+        self.steps += len(reward)
+        self.reward += float(reward.sum())
+        for name in self.events:
+            self.events[name] += int(events[name].sum())
+
+    def rates(self) -> dict:
+        per100 = 100.0 / max(self.steps, 1)
+        rates = {"reward_per_100_steps": self.reward * per100}
+        rates.update({f"{name}_per_100_steps": count * per100 for name, count in self.events.items()})
+        return rates
