@@ -6,6 +6,8 @@ Every function takes a leading batch axis and draws randomness only from the Gen
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 ACTION_NAMES = ("up", "down", "left", "right", "stay")
@@ -43,6 +45,20 @@ def all_moves(pos: np.ndarray, height: int, width: int) -> np.ndarray:
 def manhattan(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Manhattan distance between broadcastable position arrays (equals BFS distance on an open grid)."""
     return np.abs(a - b).sum(-1)
+
+
+@functools.cache
+def distance_table(height: int, width: int) -> np.ndarray:
+    """(cells, cells) Manhattan distances between flat cell indices; gathers beat recomputing."""
+    cells = cell_grid(height, width)
+    table = manhattan(cells[:, None], cells[None])
+    table.flags.writeable = False
+    return table
+
+
+def flat(pos: np.ndarray, width: int) -> np.ndarray:
+    """(..., 2) positions -> (...) flat cell indices."""
+    return pos[..., 0] * width + pos[..., 1]
 
 
 def occupancy(positions: np.ndarray, present: np.ndarray, height: int, width: int) -> np.ndarray:

@@ -109,6 +109,7 @@ def train(
     for batch in range(batches):
         if stop is not None and stop.is_set():
             break
+        agent.set_training_progress(batch / batches)
         actions = agent.act(obs, rng, explore=True)
         next_state, reward, events, terminated = env.step(state, actions)
         next_obs = env.observe(next_state)

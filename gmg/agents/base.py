@@ -47,6 +47,9 @@ class Agent:
     def act(self, obs: dict, rng: np.random.Generator, explore: bool) -> np.ndarray:
         raise NotImplementedError
 
+    def set_training_progress(self, fraction: float) -> None:
+        """Called by the trainer before each batched step with the share of training done."""
+
     def learn(self, obs: dict, actions: np.ndarray, reward: np.ndarray, next_obs: dict, terminated: np.ndarray) -> dict:
         """Learn from one batched transition; returns diagnostics (e.g. {"td_error": ...})."""
         raise NotImplementedError

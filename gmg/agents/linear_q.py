@@ -4,13 +4,15 @@ Why this learner: it learns the Monster task from reward alone in a few seconds 
 more reliably than the small networks and deep PPO runs the prototypes tried (see README). The
 value of action a in state s is
 
-    Q(s, a) = w . [ g(s, a) (x) c(s),  c(s) ]
+    Q(s, a) = W . [ g(s, a) (x) c(s) ]  +  w . z(s)
 
 where g(s, a) are the environment's per-action features (what the cell the action leads to
 holds, how distances to each kind of object change) and c(s) its context features (always 1,
 holding a shield, no monster alive, ...). The outer product lets every per-action weight depend
 on the context, so the agent *can* value shields differently once the monsters are gone; whether
-it learns to depends only on what its training episodes showed it. All weights start at zero:
+it learns to depends only on what its training episodes showed it. z(s) are state features (the
+context plus counts such as the share of monsters alive and shields held): they let the value of
+a state reflect how dangerous it is, so that killing a monster, and hence a shield, has value. All weights start at zero:
 there is no built-in preference for any object.
 
 One Q(0) update per batched step, averaged over the batch; the time limit is a truncation, so
@@ -29,18 +31,16 @@ from .base import Agent, epsilon_greedy
 
 @dataclass(frozen=True)
 class LinearQConfig:
-    gamma: float = param(0.9, "discount factor", 0.0, 0.999)
-    learning_rate: float = param(0.05, "step size of each batched update", 1e-5, 1.0)
+    gamma: float = param(0.98, "discount factor", 0.0, 0.999)
+    learning_rate: float = param(0.05, "step size of each batched update at the start", 1e-5, 1.0)
+    final_learning_rate_share: float = param(
+        0.1, "the step size decays linearly to this share of learning_rate by the end of training", 0.0, 1.0
+    )
+    state_rate_multiplier: float = param(
+        10.0, "the state-feature weights (the value baseline) learn this many times faster", 1.0, 100.0
+    )
     epsilon: float = param(0.1, "exploration rate while training", 0.0, 1.0)
     eval_epsilon: float = param(0.05, "exploration rate when evaluated", 0.0, 1.0)
-
-
-def linear_inputs(obs: dict) -> np.ndarray:
-    """(B, A, F*C + C): per-action features crossed with the context, plus the context itself."""
-    g, c = obs["action_features"], obs["context"]
-    b, a, f = g.shape
-    crossed = (g[..., :, None] * c[:, None, None, :]).reshape(b, a, f * c.shape[1])
-    return np.concatenate([crossed, np.broadcast_to(c[:, None, :], (b, a, c.shape[1]))], -1)
 
 
 class LinearQAgent(Agent):
@@ -50,25 +50,44 @@ class LinearQAgent(Agent):
 
     def __init__(self, env, config=None, rng=None):
         super().__init__(env, config, rng)
-        n_inputs = len(env.feature_names) * len(env.context_names) + len(env.context_names)
+        n_inputs = len(env.feature_names) * len(env.context_names) + len(env.state_feature_names)
         self.params = {"weights": np.zeros(n_inputs)}
+        self.step_size = self.config.learning_rate
+
+    def set_training_progress(self, fraction: float) -> None:
+        # annealing the step size settles the weights, so the greedy policy at the end of
+        # training does not depend on the noise of the last few updates
+        share = 1.0 - (1.0 - self.config.final_learning_rate_share) * fraction
+        self.step_size = self.config.learning_rate * share
 
     def weight_names(self) -> list[str]:
         crossed = [f"{f} | {c}" for f in self.env.feature_names for c in self.env.context_names]
-        return crossed + [f"state: {c}" for c in self.env.context_names]
+        return crossed + [f"state: {z}" for z in self.env.state_feature_names]
+
+    def _split_weights(self):
+        """Views into the flat weight vector: (F, C) crossed weights and (S,) state weights."""
+        w = self.params["weights"]
+        n_crossed = len(self.env.feature_names) * len(self.env.context_names)
+        return w[:n_crossed].reshape(len(self.env.feature_names), -1), w[n_crossed:]
 
     def action_values(self, obs: dict) -> np.ndarray:
-        return linear_inputs(obs) @ self.params["weights"]
+        crossed, state_w = self._split_weights()
+        # sum_f sum_c g[b,a,f] W[f,c] c[b,c], without materialising the (B, A, F*C) inputs
+        per_context = obs["action_features"] @ crossed  # (B, A, C)
+        return np.einsum("bac,bc->ba", per_context, obs["context"]) + (obs["state_features"] @ state_w)[:, None]
 
     def act(self, obs: dict, rng: np.random.Generator, explore: bool) -> np.ndarray:
         eps = self.config.epsilon if explore else self.config.eval_epsilon
         return epsilon_greedy(self.action_values(obs), eps, rng)
 
     def learn(self, obs, actions, reward, next_obs, terminated) -> dict:
-        w = self.params["weights"]
-        inputs = linear_inputs(obs)[np.arange(len(actions)), actions]
-        next_value = (linear_inputs(next_obs) @ w).max(-1)
+        rows = np.arange(len(actions))
+        next_value = self.action_values(next_obs).max(-1)
         target = reward + self.config.gamma * np.where(terminated, 0.0, next_value)
-        td = target - inputs @ w
-        w += self.config.learning_rate * (td[:, None] * inputs).mean(0)
+        td = target - self.action_values(obs)[rows, actions]
+        # gradient of Q(s, a) w.r.t. the crossed weights is outer(g(s, a), c(s)); average over the batch
+        crossed, state_w = self._split_weights()
+        scale = self.step_size / len(actions)
+        crossed += scale * (obs["action_features"][rows, actions] * td[:, None]).T @ obs["context"]
+        state_w += scale * self.config.state_rate_multiplier * td @ obs["state_features"]
         return {"td_error": float(np.abs(td).mean())}

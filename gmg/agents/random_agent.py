@@ -21,10 +21,10 @@ class RandomAgent(Agent):
     learns = False
 
     def action_values(self, obs: dict) -> np.ndarray:
-        return np.zeros(obs["context"].shape[:1] + (self.env.n_actions,))
+        return np.zeros(obs["action_features"].shape[:1] + (self.env.n_actions,))
 
     def act(self, obs, rng, explore):
-        return rng.integers(0, self.env.n_actions, len(obs["context"]))
+        return rng.integers(0, self.env.n_actions, len(obs["action_features"]))
 
     def learn(self, obs, actions, reward, next_obs, terminated) -> dict:
         return {}

@@ -113,6 +113,7 @@ FEATURE_NAMES = (
     "monsters 2 away",
 )
 CONTEXT_NAMES = ("always", "holding a shield", "no monster alive")
+STATE_FEATURE_NAMES = CONTEXT_NAMES + ("share of monsters alive", "shields held (capped at 5) / 5")
 
 
 def _distinct_cells(scores: np.ndarray, allowed: np.ndarray, count: int, width: int) -> np.ndarray:
@@ -133,6 +134,7 @@ class MonsterEnv:
     n_actions = grid.N_ACTIONS
     feature_names = FEATURE_NAMES
     context_names = CONTEXT_NAMES
+    state_feature_names = STATE_FEATURE_NAMES
 
     def __init__(self, config: MonsterConfig | None = None):
         self.config = config or MonsterConfig()
@@ -149,12 +151,11 @@ class MonsterEnv:
     def reset_from_keys(self, keys: np.ndarray) -> MonsterState:
         c = self.config
         n, size = len(keys), c.size
-        cells = grid.cell_grid(size, size)
         rows = np.arange(n)
         agent = grid.sample_cells(uniforms(keys, 0, 100, size * size), np.ones((n, size * size), bool), size)
         free = np.ones((n, size * size), dtype=bool)
         free[rows, agent[:, 0] * size + agent[:, 1]] = False
-        far = grid.manhattan(cells[None], agent[:, None]) >= c.monster_start_distance
+        far = grid.distance_table(size, size)[grid.flat(agent, size)] >= c.monster_start_distance
         monsters = _distinct_cells(uniforms(keys, 0, 101, size * size), far & free, c.monsters, size)
         free[rows[:, None], monsters[..., 0] * size + monsters[..., 1]] = False
         items = _distinct_cells(uniforms(keys, 0, 102, size * size), free, c.apples + c.shields, size)
@@ -229,8 +230,7 @@ class MonsterEnv:
         rows, ms = np.nonzero(hit)
         if len(rows):
             size = s.size
-            cells = grid.cell_grid(size, size)
-            far = grid.manhattan(cells[None], s.agent[rows][:, None]) >= self.config.knockback_distance
+            far = grid.distance_table(size, size)[grid.flat(s.agent[rows], size)] >= self.config.knockback_distance
             scores = uniforms(s.key[rows], s.t[rows] * 64 + ms, purpose, size * size)
             s.monsters[rows, ms] = grid.sample_cells(scores, far, size)
 
@@ -243,6 +243,12 @@ class MonsterEnv:
         taken[np.arange(len(rows)), s.agent[rows, 0] * size + s.agent[rows, 1]] = True
         # a row may pick up an apple and a shield in one step: separate their draws by purpose
         return grid.sample_cells(uniforms(s.key[rows], s.t[rows], purpose, size * size), ~taken, size)
+
+    @staticmethod
+    def _distances(cand: np.ndarray, objects: np.ndarray, size: int) -> np.ndarray:
+        """(B, A, 2) cells and (B, K, 2) objects on the size x size grid -> (B, A, K) step distances."""
+        table = grid.distance_table(size, size)
+        return table[grid.flat(cand, size)[:, :, None], grid.flat(objects, size)[:, None, :]]
 
     # ---------------------------------------------------------------- observation
     def observe(self, state: MonsterState) -> dict[str, np.ndarray]:
@@ -257,10 +263,10 @@ class MonsterEnv:
         cand = grid.all_moves(state.agent, size, size)  # (B, A, 2); index 4 is "stay"
         feats = np.empty(cand.shape[:2] + (len(FEATURE_NAMES),), dtype=np.float64)
         for col, items in ((0, state.apples), (2, state.shield_items)):
-            dist = grid.manhattan(cand[:, :, None, :], items[:, None, :, :]).min(-1)
+            dist = self._distances(cand, items, size).min(-1)
             feats[..., col] = dist == 0
             feats[..., col + 1] = dist[:, 4:5] - dist
-        mdist = grid.manhattan(cand[:, :, None, :], state.monsters[:, None, :, :])
+        mdist = self._distances(cand, state.monsters, size)
         alive = state.alive[:, None, :]
         any_alive = state.alive.any(1)
         nearest = np.where(alive, mdist, 4 * size).min(-1)
@@ -268,7 +274,11 @@ class MonsterEnv:
         for col, d in ((5, 0), (6, 1), (7, 2)):
             feats[..., col] = ((mdist == d) & alive).sum(-1)
         context = np.stack([np.ones(len(any_alive)), state.inventory > 0, ~any_alive], 1).astype(np.float64)
-        return {"action_features": feats, "context": context}
+        n_monsters = max(state.alive.shape[1], 1)
+        state_features = np.concatenate(
+            [context, state.alive.sum(1, keepdims=True) / n_monsters, np.minimum(state.inventory, 5)[:, None] / 5], 1
+        )
+        return {"action_features": feats, "context": context, "state_features": state_features}
 
     def goal_action_values(self, state: MonsterState, goal: str) -> np.ndarray:
         """Q of a pursuer of one goal: minus the steps to the nearest apple (or shield) after each move.
@@ -278,7 +288,7 @@ class MonsterEnv:
         """
         items = {"apples": state.apples, "shields": state.shield_items}[goal]
         cand = grid.all_moves(state.agent, state.size, state.size)
-        return -grid.manhattan(cand[:, :, None, :], items[:, None, :, :]).min(-1).astype(np.float64)
+        return -self._distances(cand, items, state.size).min(-1).astype(np.float64)
 
     def metrics(self, rollout) -> dict[str, float | None]:
         """Per-split metrics from events alone; "after clear" = steps begun with no monster alive."""

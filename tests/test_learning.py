@@ -1,0 +1,47 @@
+"""The headline result, learned from reward alone on reduced but real runs (fixed seeds, margins).
+
+A = trained on 25-step episodes, B = trained on 200-step episodes; both tested on 200 steps.
+"""
+
+import pytest
+
+from gmg.experiment import run
+from gmg.train import Experiment, train
+
+REDUCED = {"train_steps": 250_000, "eval_episodes": 100}
+
+
+def measure(agent_name: str, train_length: int, seed: int) -> dict:
+    experiment = Experiment.build("monster", agent_name, seed, {**REDUCED, "train_episode_length": train_length})
+    result = run(experiment, record=0)
+    return result.env.metrics(result.rollouts["test"])
+
+
+@pytest.fixture(scope="module")
+def outcomes():
+    return {
+        "A": measure("linear_q", 25, seed=3),
+        "B": measure("linear_q", 200, seed=3),
+        "random": measure("random", 25, seed=3),
+    }
+
+
+def test_short_episodes_agent_keeps_collecting_shields_after_the_monsters_are_dead(outcomes):
+    a, b = outcomes["A"], outcomes["B"]
+    assert a["shields_per_100_after_clear"] >= 1.5 * b["shields_per_100_after_clear"]
+    assert b["apples_per_100_after_clear"] >= 1.15 * a["apples_per_100_after_clear"]
+
+
+def test_both_agents_are_competent(outcomes):
+    rnd = outcomes["random"]
+    for name in ("A", "B"):
+        m = outcomes[name]
+        assert m["apples_per_episode"] >= 3 * rnd["apples_per_episode"], name
+        assert m["monster_hits_per_episode"] <= 0.5 * rnd["monster_hits_per_episode"], name
+        assert m["hits_per_100_while_monsters_alive"] <= 0.5 * rnd["hits_per_100_while_monsters_alive"], name
+
+
+def test_training_reward_improves_from_the_first_reports_to_the_last():
+    experiment = Experiment.build("monster", "linear_q", 1, {"train_steps": 150_000, "train_episode_length": 200})
+    rewards = [row["reward_per_100_steps"] for row in train(experiment).curve]
+    assert rewards[-1] > sum(rewards[:5]) / 5 + 15
