@@ -74,12 +74,12 @@ def parse_value(config_cls, name: str, raw: Any):
             value = int(as_float)
         elif kind is float:
             value = float(text)
-            if not math.isfinite(value):
-                raise ParamError(f"{name} must be a finite number, got {text!r}")
         else:
             value = text
     except (ValueError, OverflowError):
         raise ParamError(f"{name} must be of type {kind.__name__}, got {text[:40]!r}") from None
+    if kind is float and not math.isfinite(value):
+        raise ParamError(f"{name} must be a finite number, got {text[:40]!r}")
     if meta.get("choices") and value not in meta["choices"]:
         raise ParamError(f"{name} must be one of {list(meta['choices'])}, got {value!r}")
     low, high = meta.get("low"), meta.get("high")

@@ -24,6 +24,9 @@ class RunLimits:
     eval_episodes: int = param(200, "episodes per split when evaluating", 1, 2000)
 
 
+MAX_SEED = 2**31 - 1  # the one cap on seeds, shared by the CLI and the UI
+
+
 @dataclass(frozen=True)
 class Experiment:
     """Everything that determines a run. Frozen and hashable, so results can be cached by it."""
@@ -36,6 +39,8 @@ class Experiment:
     limits: RunLimits = field(default_factory=RunLimits)
 
     def __post_init__(self):
+        if not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
+            raise ParamError(f"seed must be an integer between 0 and {MAX_SEED}, got {str(self.seed)[:40]!r}")
         if self.env_name not in ENVS:
             raise ParamError(f"unknown environment {self.env_name!r}; known: {', '.join(ENVS)}")
         if self.agent_name not in AGENTS:

@@ -43,7 +43,7 @@ from ..params import ParamError, param
 EMPTY, AGENT, MONSTER, APPLE, SHIELD = ".", "@", "M", "a", "s"
 
 # purposes of counter-based draws inside one step (see gmg.keys); reset uses 100 + object index
-_TIE_1, _TIE_2, _EXTRA_STEP, _KNOCK_1, _KNOCK_2, _KNOCK_3, _RESPAWN_APPLE, _RESPAWN_SHIELD = range(8)
+_CHASE, _KNOCK_1, _KNOCK_2, _KNOCK_3, _RESPAWN_APPLE, _RESPAWN_SHIELD = range(6)
 
 
 @dataclass(frozen=True)
@@ -198,18 +198,20 @@ class MonsterEnv:
             if len(rows):
                 items[rows, ks] = self._free_cells(s, rows, purpose)
 
-        self._chase(s, np.ones_like(s.alive), _TIE_1)
+        # one draw per step: tie-breaking coins for both chase moves and the extra-step chances
+        m = s.alive.shape[1]
+        draws = uniforms(s.key, s.t, _CHASE, 3 * m)
+        self._chase(s, np.ones_like(s.alive), draws[:, :m] < 0.5)
         self._contact(s, reward, ev, _KNOCK_2)
-        extra = uniforms(s.key, s.t, _EXTRA_STEP, s.alive.shape[1]) < c.monster_extra_step_prob
-        self._chase(s, extra, _TIE_2)
+        self._chase(s, draws[:, m : 2 * m] < c.monster_extra_step_prob, draws[:, 2 * m :] < 0.5)
         self._contact(s, reward, ev, _KNOCK_3)
         s.t += 1
         return s, reward, ev, np.zeros(n, dtype=bool)
 
-    def _chase(self, s: MonsterState, moving: np.ndarray, purpose: int) -> None:
+    def _chase(self, s: MonsterState, moving: np.ndarray, coin: np.ndarray) -> None:
+        """Each living monster in `moving` steps toward the agent; `coin` breaks |dy| == |dx| ties."""
         gap = s.agent[:, None, :] - s.monsters  # (B, M, 2)
         dy, dx = np.abs(gap[..., 0]), np.abs(gap[..., 1])
-        coin = uniforms(s.key, s.t, purpose, gap.shape[1]) < 0.5
         vertical = (dy > dx) | ((dy == dx) & coin)
         delta = np.where(vertical[..., None], [1, 0], [0, 1]) * np.sign(gap)
         s.monsters += delta * (moving & s.alive)[..., None]
@@ -263,13 +265,13 @@ class MonsterEnv:
         cand = grid.all_moves(state.agent, size, size)  # (B, A, 2); index 4 is "stay"
         feats = np.empty(cand.shape[:2] + (len(FEATURE_NAMES),), dtype=np.float64)
         for col, items in ((0, state.apples), (2, state.shield_items)):
-            dist = self._distances(cand, items, size).min(-1)
+            dist = self._distances(cand, items, size).min(-1, initial=4 * size)  # no items: far away
             feats[..., col] = dist == 0
             feats[..., col + 1] = dist[:, 4:5] - dist
         mdist = self._distances(cand, state.monsters, size)
         alive = state.alive[:, None, :]
         any_alive = state.alive.any(1)
-        nearest = np.where(alive, mdist, 4 * size).min(-1)
+        nearest = np.where(alive, mdist, 4 * size).min(-1, initial=4 * size)
         feats[..., 4] = np.where(any_alive[:, None], nearest[:, 4:5] - nearest, 0)
         for col, d in ((5, 0), (6, 1), (7, 2)):
             feats[..., col] = ((mdist == d) & alive).sum(-1)
@@ -288,7 +290,7 @@ class MonsterEnv:
         """
         items = {"apples": state.apples, "shields": state.shield_items}[goal]
         cand = grid.all_moves(state.agent, state.size, state.size)
-        return -self._distances(cand, items, state.size).min(-1).astype(np.float64)
+        return -self._distances(cand, items, state.size).min(-1, initial=4 * state.size).astype(np.float64)
 
     def metrics(self, rollout) -> dict[str, float | None]:
         """Per-split metrics from events alone; "after clear" = steps begun with no monster alive."""
@@ -315,6 +317,8 @@ class MonsterEnv:
             "mean_clear_step": float(first_clear[cleared].mean()) if cleared.any() else None,
             "after_clear_share": float(after.sum() / active.sum()),
             "return_per_episode": float(rollout.reward.sum() / episodes),
+            # goal-agnostic capability: how often the agent reaches *some* object (random: ~3.5)
+            "pickups_per_100_steps": float(100.0 * (ev["apple"] + ev["shield"]).sum() / active.sum()),
         }
 
     def after_goal_split_mask(self, rollout) -> np.ndarray:
@@ -350,8 +354,8 @@ class MonsterEnv:
     # ---------------------------------------------------------------- maps
     def from_ascii(self, text: str, inventory: int = 0, key: int = 0) -> MonsterState:
         rows = grid.parse_ascii(text)
-        if len(rows) != len(rows[0]):
-            raise ValueError("Monster maps are square")
+        if len(rows) != len(rows[0]) or len(rows) != self.config.size:
+            raise ValueError(f"a Monster map must be a square of side size={self.config.size}")
         found = {ch: [] for ch in (AGENT, MONSTER, APPLE, SHIELD)}
         for r, line in enumerate(rows):
             for col, ch in enumerate(line):

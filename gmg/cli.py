@@ -1,0 +1,277 @@
+"""Command line: headless runs over the same library calls the UI makes.
+
+    python -m gmg list [--json]
+    python -m gmg experiment monster [--agent NAME] [--seed S] [--train-steps N]
+                                     [--eval-episodes K] [--set NAME=VALUE ...] [--json]
+
+`experiment --json` prints exactly one JSON object, `gmg.experiment.summary(result)`; metrics that
+are undefined print as null. Bad input prints one line `gmg: error: ...` on stderr and exits with
+code 2; Ctrl-C exits with code 130; an internal error (a bug) prints one line and exits with
+code 1 (GMG_DEBUG=1 shows its traceback). None of them prints a traceback by default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import experiment as experiments
+from . import params
+from .agents import AGENTS
+from .envs import ENVS
+from .params import ParamError
+from .train import MAX_SEED, Experiment, RunLimits
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+EXIT_INTERNAL = 1
+MAX_NAME = 64  # longest environment, agent or parameter name accepted from the command line
+MAX_LINE = 600  # an error line is cut to this many characters
+
+
+class UsageError(Exception):
+    """Bad command-line input; the message is one line for the user."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of printing usage and exiting, so every error is one line."""
+
+    def error(self, message: str):
+        raise UsageError(f"{message} (see `python -m {self.prog} --help`)")  # prog: "gmg experiment"
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _name(kind: str, raw: str, known) -> str:
+    """Check a registry name (environment or agent) before it reaches any message verbatim."""
+    if raw not in known:
+        raise UsageError(f"unknown {kind} {_clip(raw)!r}; known: {', '.join(known)}")
+    return raw
+
+
+def _seed(raw: str) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = None
+    if value is None or not 0 <= value <= MAX_SEED:
+        raise UsageError(f"--seed must be an integer between 0 and {MAX_SEED}, got {_clip(raw)!r}")
+    return value
+
+
+def _overrides(args) -> dict[str, str]:
+    """--set NAME=VALUE pairs plus the --train-steps / --eval-episodes shortcuts, as raw strings."""
+    overrides: dict[str, str] = {}
+
+    def put(name: str, value: str, source: str) -> None:
+        if name in overrides:
+            raise UsageError(f"parameter {name} is given twice ({source})")
+        overrides[name] = value
+
+    for item in args.set or []:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise UsageError(f"--set expects NAME=VALUE, got {_clip(item)!r}")
+        if len(name) > MAX_NAME:
+            raise UsageError(f"unknown parameter {_clip(name)!r} (name too long); see `python -m gmg list`")
+        put(name, value, f"--set {name}=...")
+    if args.train_steps is not None:
+        put("train_steps", args.train_steps, "--train-steps and --set train_steps")
+    if args.eval_episodes is not None:
+        put("eval_episodes", args.eval_episodes, "--eval-episodes and --set eval_episodes")
+    return overrides
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON values: numpy scalars and arrays unwrapped, NaN and infinities as None (null)."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _dump(obj: Any, out) -> None:
+    out.write(json.dumps(jsonable(obj), allow_nan=False, indent=2) + "\n")
+
+
+# ------------------------------------------------------------------------------------- list
+def catalogue() -> dict:
+    """Environments, agents and run limits with every parameter (the `list --json` payload)."""
+
+    def doc(cls) -> str:
+        """First line of the module docstring (an environment's module docstring is its documentation)."""
+        return ((sys.modules[cls.__module__].__doc__ or "").strip().splitlines() or [""])[0]
+
+    return {
+        "environments": {
+            name: {"title": cls.title, "description": doc(cls),
+                   "goals": dict(cls.goals), "parameters": params.describe(cls.Config)}
+            for name, cls in ENVS.items()
+        },
+        "agents": {
+            name: {"title": cls.title, "learns": cls.learns, "default": name == Experiment.agent_name,
+                   "parameters": params.describe(cls.Config)}
+            for name, cls in AGENTS.items()
+        },
+        "limits": {"parameters": params.describe(RunLimits)},
+    }
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _param_lines(rows: list[dict]) -> list[str]:
+    if not rows:
+        return ["    (no parameters)"]
+    width = max(len(r["name"]) for r in rows)
+    lines = []
+    for r in rows:
+        if r["choices"]:
+            allowed = "one of " + ", ".join(map(str, r["choices"]))
+        elif r["low"] is not None or r["high"] is not None:
+            allowed = f"{_fmt(r['low'])}..{_fmt(r['high'])}"
+        else:
+            allowed = ""
+        lines.append(f"    {r['name']:<{width}}  {r['type']:<5} default {_fmt(r['default']):<8} {allowed:<14} {r['help']}")
+    return lines
+
+
+def _print_list(cat: dict, out) -> None:
+    lines = ["Environments (python -m gmg experiment NAME):"]
+    for name, e in cat["environments"].items():
+        lines += [f"  {name}: {e['description'] or e['title']}",
+                  f"    goals: intended = {e['goals']['intended']}, proxy = {e['goals']['proxy']}"]
+        lines += _param_lines(e["parameters"])
+    lines.append("")
+    lines.append("Agents (--agent NAME):")
+    for name, a in cat["agents"].items():
+        lines.append(f"  {name}: {a['title']}" + (" (default)" if a["default"] else ""))
+        lines += _param_lines(a["parameters"])
+    lines.append("")
+    lines.append("Run limits:")
+    lines += _param_lines(cat["limits"]["parameters"])
+    lines.append("")
+    lines.append("Set any parameter with --set NAME=VALUE (repeatable), e.g. --set train_episode_length=200.")
+    out.write("\n".join(lines) + "\n")
+
+
+# ------------------------------------------------------------------------------- experiment
+def _print_summary(s: dict, out) -> None:
+    cfg = ", ".join(f"{k}={_fmt(v)}" for k, v in s["config"].items())
+    lines = [
+        f"{s['env']} / {s['agent']} / seed {s['seed']}: trained {s.get('train_steps_done', '?')} steps "
+        f"in {s['train_seconds']:.2f} s",
+        f"config: {cfg}",
+        f"goals: intended = {s['goals']['intended']}, proxy = {s['goals']['proxy']}",
+        "",
+    ]
+    splits = list(s["splits"])
+    names = list(dict.fromkeys(k for sp in s["splits"].values() for k in sp["metrics"]))
+    width = max(len(n) for n in names + ["metric"]) if names else 6
+    lines.append(f"{'metric':<{width}}  " + "  ".join(f"{sp:>10}" for sp in splits))
+    for n in names:
+        lines.append(f"{n:<{width}}  " + "  ".join(f"{_fmt(s['splits'][sp]['metrics'].get(n)):>10}" for sp in splits))
+    for key in ("attribution", "attribution_where_goals_differ"):
+        goals = list(dict.fromkeys(g for sp in s["splits"].values() for g in (sp.get(key) or {})))
+        for g in goals:
+            label = f"P({g}) {'' if key == 'attribution' else 'goals differ'}".strip()
+            lines.append(f"{label:<{width}}  " + "  ".join(
+                f"{_fmt((s['splits'][sp].get(key) or {}).get(g)):>10}" for sp in splits))
+    out.write("\n".join(lines) + "\n")
+
+
+def _progress_printer(err):
+    def show(row: dict) -> None:
+        err.write(f"\rtraining {100 * row['fraction']:5.1f}%  {row['steps']} steps  {row['seconds']:.1f} s")
+        if row["fraction"] >= 1:
+            err.write("\n")
+        err.flush()
+
+    return show
+
+
+def _experiment(args, out, err) -> int:
+    env_name = _name("environment", args.env, ENVS)
+    agent_name = _name("agent", args.agent, AGENTS)
+    experiment = Experiment.build(env_name, agent_name, _seed(args.seed), _overrides(args))
+    progress = _progress_printer(err) if not args.json and getattr(err, "isatty", lambda: False)() else None
+    result = experiments.summary(experiments.run(experiment, on_progress=progress))
+    if args.json:
+        _dump(result, out)
+    else:
+        _print_summary(jsonable(result), out)
+    return 0
+
+
+# ------------------------------------------------------------------------------------- main
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="gmg", description="Goal misgeneralization explorer: headless runs.", allow_abbrev=False)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p_list = sub.add_parser("list", help="environments, agents and their parameters", allow_abbrev=False)
+    p_list.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    p_exp = sub.add_parser(
+        "experiment", help="train an agent, evaluate it on the train and test distributions", allow_abbrev=False
+    )
+    p_exp.add_argument("env", metavar="ENV", help=f"environment: {', '.join(ENVS)}")
+    p_exp.add_argument("--agent", default=Experiment.agent_name, metavar="NAME", help=f"agent: {', '.join(AGENTS)}")
+    p_exp.add_argument("--seed", default="0", metavar="S", help="random seed (default 0)")
+    p_exp.add_argument("--train-steps", metavar="N", help="shortcut for --set train_steps=N")
+    p_exp.add_argument("--eval-episodes", metavar="K", help="shortcut for --set eval_episodes=K")
+    p_exp.add_argument(
+        "--set", action="append", metavar="NAME=VALUE",
+        help="override any environment, agent or run-limit parameter (repeatable; see `list`)",
+    )
+    p_exp.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out=None, err=None) -> int:
+    out = out if out is not None else sys.stdout
+    err = err if err is not None else sys.stderr
+    try:
+        args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+        if args.command is None:
+            raise UsageError("choose a command: list or experiment (see `python -m gmg --help`)")
+        if args.command == "list":
+            if args.json:
+                _dump(catalogue(), out)
+            else:
+                _print_list(catalogue(), out)
+            return 0
+        return _experiment(args, out, err)
+    except (UsageError, ParamError) as e:
+        line = " ".join(str(e).split())
+        err.write(f"gmg: error: {_clip(line, MAX_LINE)}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        err.write("gmg: interrupted\n")
+        return EXIT_INTERRUPTED
+    except Exception as e:  # a bug, not bad input: one line, or the traceback with GMG_DEBUG=1
+        if os.environ.get("GMG_DEBUG"):
+            raise
+        line = " ".join(f"{type(e).__name__}: {e}".split())
+        err.write(f"gmg: internal error: {_clip(line, MAX_LINE)} (set GMG_DEBUG=1 for the traceback)\n")
+        return EXIT_INTERNAL
