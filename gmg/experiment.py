@@ -26,6 +26,8 @@ class RunResult:
 
 def run(experiment: Experiment, on_progress=None, stop=None, record: int = 2) -> RunResult:
     trained = train(experiment, on_progress=on_progress, stop=stop)
+    if trained.stopped:  # a stopped run is discarded: do not spend a second evaluating it
+        return RunResult(experiment, trained, {})
     env = trained.agent.env
     rollouts = {
         split: evaluate(

@@ -102,7 +102,7 @@ def train(
     agent = AGENTS[experiment.agent_name](env, experiment.agent_config, rng)
     n_envs = experiment.limits.n_envs
     horizon = env.episode_length("train")
-    batches = experiment.limits.train_steps // n_envs
+    batches = experiment.limits.train_steps // n_envs if agent.learns else 0  # nothing to learn: skip
     report_every = max(1, batches // reports)
 
     state = env.reset(rng, n_envs, "train")

@@ -43,7 +43,7 @@ from ..params import ParamError, param
 EMPTY, AGENT, MONSTER, APPLE, SHIELD = ".", "@", "M", "a", "s"
 
 # purposes of counter-based draws inside one step (see gmg.keys); reset uses 100 + object index
-_CHASE, _KNOCK_1, _KNOCK_2, _KNOCK_3, _RESPAWN_APPLE, _RESPAWN_SHIELD = range(6)
+_CHASE, _KNOCK_1, _KNOCK_2, _KNOCK_3, _RESPAWN = range(5)
 
 
 @dataclass(frozen=True)
@@ -184,19 +184,18 @@ class MonsterEnv:
         s.agent = grid.move(s.agent, actions, s.size, s.size)
         self._contact(s, reward, ev, _KNOCK_1)
 
-        for items, event, purpose, value in (
-            (s.apples, "apple", _RESPAWN_APPLE, c.apple_reward),
-            (s.shield_items, "shield", _RESPAWN_SHIELD, 0.0),
-        ):
-            picked = (items == s.agent[:, None]).all(-1)  # (B, K); at most one item per cell
-            got = picked.any(1)
-            ev[event] += got
-            reward += value * got
-            if event == "shield":
-                s.inventory += got
-            rows, ks = np.nonzero(picked)
-            if len(rows):
-                items[rows, ks] = self._free_cells(s, rows, purpose)
+        # items never share a cell, so a row picks up at most one item per step
+        n_apples = s.apples.shape[1]
+        items = np.concatenate([s.apples, s.shield_items], 1)
+        picked = (items == s.agent[:, None]).all(-1)  # (B, apples + shields)
+        ev["apple"] += picked[:, :n_apples].any(1)
+        ev["shield"] += picked[:, n_apples:].any(1)
+        reward += c.apple_reward * ev["apple"]
+        s.inventory += ev["shield"]
+        rows, ks = np.nonzero(picked)
+        if len(rows):
+            items[rows, ks] = self._free_cells(s, items, rows)
+            s.apples, s.shield_items = items[:, :n_apples], items[:, n_apples:]
 
         # one draw per step: tie-breaking coins for both chase moves and the extra-step chances
         m = s.alive.shape[1]
@@ -236,15 +235,13 @@ class MonsterEnv:
             scores = uniforms(s.key[rows], s.t[rows] * 64 + ms, purpose, size * size)
             s.monsters[rows, ms] = grid.sample_cells(scores, far, size)
 
-    def _free_cells(self, s: MonsterState, rows: np.ndarray, purpose: int) -> np.ndarray:
+    def _free_cells(self, s: MonsterState, items: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """A random cell per row that holds no agent, item or living monster."""
         size = s.size
-        taken = grid.occupancy(s.apples[rows], np.ones(s.apples.shape[:2], bool)[rows], size, size)
-        taken |= grid.occupancy(s.shield_items[rows], np.ones(s.shield_items.shape[:2], bool)[rows], size, size)
+        taken = grid.occupancy(items[rows], np.ones((len(rows), items.shape[1]), bool), size, size)
         taken |= grid.occupancy(s.monsters[rows], s.alive[rows], size, size)
-        taken[np.arange(len(rows)), s.agent[rows, 0] * size + s.agent[rows, 1]] = True
-        # a row may pick up an apple and a shield in one step: separate their draws by purpose
-        return grid.sample_cells(uniforms(s.key[rows], s.t[rows], purpose, size * size), ~taken, size)
+        taken[np.arange(len(rows)), grid.flat(s.agent[rows], size)] = True
+        return grid.sample_cells(uniforms(s.key[rows], s.t[rows], _RESPAWN, size * size), ~taken, size)
 
     @staticmethod
     def _distances(cand: np.ndarray, objects: np.ndarray, size: int) -> np.ndarray:

@@ -1,0 +1,339 @@
+"""Plotly figures for the explorer: synced trajectory animation, goal plots, learning curves, bars.
+
+Pure functions of library objects (environments, rollouts, curve rows, metric dicts) returning
+`go.Figure`s; no Streamlit here, so the CLI or a notebook can draw the same pictures.
+
+Everything stays generic over environments through their drawing API: `env.sprites(state)`
+(which must include an "agent" kind: its trail is drawn), `env.sprite_styles`, `env.status(state)`,
+`env.goals` / `env.goal_rewards` and `env.after_goal_split_mask(rollout)`. An environment with
+static cells (walls, lava) may add `env.background(state) -> {colour: (K, 2) array of (row, col)}`
+for batch row 0; they are drawn as layout shapes, which survive `redraw: False` animation where a
+heatmap would vanish.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from . import goals
+
+# Browsers animate a few hundred client-side frames smoothly; longer episodes are subsampled.
+MAX_FRAMES = 400
+FRAME_MS = 120
+POSTERIOR_WINDOW = 20
+
+ROLE_COLOURS = {"intended": "#2ca02c", "proxy": "#1f77b4"}
+EVENT_COLOURS = ("#d62728", "#9467bd", "#8c564b", "#e377c2")
+RUN_COLOURS = ("#e45756", "#4c78a8", "#9d9d9d", "#f58518", "#72b7b2")
+SPLIT_LINE = dict(color="#555555", width=1.5, dash="dot")
+FONT = dict(family="Source Sans Pro, Arial, sans-serif", size=13)
+
+
+# ---------------------------------------------------------------- shared helpers
+def goal_label(env, role: str) -> str:
+    """'apples (intended goal)': the goal's name with the role that legends must explain."""
+    return f"{env.goals[role]} ({role} goal)"
+
+
+def metric_label(key: str) -> str:
+    """'apples_per_100_after_clear' -> 'apples / 100 steps after clear' (fallback for unlabelled metrics)."""
+    words = key.replace("_per_100_", " / 100 steps ").replace("_per_", " / ").replace("_", " ")
+    return words[0].upper() + words[1:]
+
+
+def _style(fig: go.Figure, title: str, height: int) -> go.Figure:
+    # title, then legend, in pixels from the top, so neither collides with subplot titles
+    fig.update_layout(
+        template="plotly_white",
+        title=dict(text=title, x=0.0, xanchor="left", yref="container", y=1 - 10 / height, yanchor="top",
+                   font=dict(size=16)),
+        font=FONT,
+        height=height,
+        margin=dict(l=10, r=10, t=100, b=10),
+        legend=dict(orientation="h", x=0.0, xanchor="left", yref="container", y=1 - 40 / height, yanchor="top"),
+    )
+    return fig
+
+
+def _grid_shape(env) -> tuple[int, int]:
+    size = env.config.size
+    return size, size
+
+
+def _split_steps(env, rollout) -> np.ndarray:
+    """Per episode, the first step begun after the goals came apart (-1 if they never did)."""
+    mask = env.after_goal_split_mask(rollout) & rollout.active
+    return np.where(mask.any(1), mask.argmax(1), -1)
+
+
+def _split_note(env, rollout, episode, split_label) -> tuple[float | None, str]:
+    """Where to mark that the goals came apart (median over episodes when averaging) and a subtitle."""
+    steps = _split_steps(env, rollout)
+    if episode is not None:
+        if steps[episode] < 0:
+            return None, f"{split_label}: never in this episode"
+        return int(steps[episode]), f"{split_label}: t={steps[episode]}"
+    happened = steps[steps >= 0]
+    if not len(happened):
+        return None, f"{split_label}: never"
+    x = float(np.median(happened))
+    return x, f"{split_label}: median t={x:g}, in {len(happened) / len(steps):.0%} of episodes"
+
+
+def _goal_subplots(env, panels, episode, split_label) -> go.Figure:
+    """One subplot per (title, rollout), subtitled and marked (dotted line) where the goals came apart."""
+    notes = [_split_note(env, rollout, episode, split_label) for _, rollout in panels]
+    titles = [f"<b>{title}</b><br><sup>{note}</sup>" for (title, _), (_, note) in zip(panels, notes)]
+    fig = make_subplots(1, len(panels), subplot_titles=titles, horizontal_spacing=0.08)
+    for p, (x, _) in enumerate(notes):
+        if x is not None:
+            fig.add_vline(x=x, line=SPLIT_LINE, row=1, col=p + 1, exclude_empty_subplots=False)
+    if any(x is not None for x, _ in notes):  # a legend entry that explains the dotted line
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line=SPLIT_LINE, name=split_label,
+                                 legendrank=1001), 1, 1)
+    return fig
+
+
+def _episode_view(values: np.ndarray, active: np.ndarray, episode: int | None) -> np.ndarray:
+    """(E, T) -> (T,): one episode, or the mean over the episodes still running at each step."""
+    if episode is not None:
+        return np.where(active[episode], values[episode], np.nan)
+    running = active.sum(0)
+    return np.where(running > 0, (values * active).sum(0) / np.maximum(running, 1), np.nan)
+
+
+# ---------------------------------------------------------------- trajectory animation
+def frame_times(horizon: int, max_frames: int = MAX_FRAMES) -> list[int]:
+    """Time steps 0..horizon to draw, evenly subsampled to at most `max_frames`, always ending at horizon."""
+    stride = max(1, math.ceil((horizon + 1) / max_frames))
+    times = list(range(0, horizon + 1, stride))
+    if times[-1] != horizon:
+        times[-1] = horizon
+    return times
+
+
+def _panel_traces(env, rollout, episode: int, times: list[int], trail: int) -> list[list[dict]]:
+    """For every drawn time, the panel's dynamic traces: one per sprite kind, the agent trail, the status."""
+    horizon = len(rollout.frames) - 1
+    states = [frame.rows(slice(episode, episode + 1)) for frame in rollout.frames]
+    sprites = [env.sprites(state) for state in states]
+    agent_path = np.array([frame_sprites["agent"][0][0, 0] for frame_sprites in sprites])  # (T+1, 2)
+    counts = goals.goal_counts(env, rollout.events)
+    tallies = {role: np.cumsum(counts[goal][episode]) for role, goal in env.goals.items()}
+    per_time = []
+    for t in times:
+        held = min(t, horizon)  # a shorter episode stays on its last frame
+        traces = []
+        for kind in env.sprite_styles:
+            positions, shown = sprites[held][kind]
+            # None keeps the point count fixed: hidden sprites (dead monsters) are simply not drawn
+            traces.append({"x": [float(c) if on else None for c, on in zip(positions[0, :, 1], shown[0])],
+                           "y": [float(r) if on else None for r, on in zip(positions[0, :, 0], shown[0])]})
+        path = agent_path[max(0, held - trail): held + 1]
+        traces.append({"x": path[:, 1].tolist(), "y": path[:, 0].tolist()})
+        collected = " · ".join(f"{env.goals[role]} {int(tally[held - 1]) if held else 0}"
+                               for role, tally in tallies.items())
+        status = f"{env.status(states[held])[0]}<br>collected: {collected}"
+        if t > horizon:
+            status += f"  ·  <b>episode over at t={horizon}</b>"
+        traces.append({"text": [status]})
+        per_time.append(traces)
+    return per_time
+
+
+def trajectory_animation(
+    env,
+    panels: list[tuple[str, object]],
+    episode: int = 0,
+    max_frames: int = MAX_FRAMES,
+    trail: int = 6,
+    height: int = 600,
+) -> go.Figure:
+    """One figure, one map per (title, rollout) panel, all driven by one slider and Play/Pause.
+
+    Frames are client-side (`redraw: False`): the grid is layout shapes, sprites are scatter traces
+    whose points move. A panel whose episode is shorter than the longest holds its last frame
+    and says so in its subtitle and status line.
+    """
+    rollouts = [rollout for _, rollout in panels]
+    lengths = [len(r.frames) - 1 for r in rollouts]
+    horizon = max(lengths)
+    times = frame_times(horizon, max_frames)
+    rows, cols = _grid_shape(env)
+    titles = []
+    for (title, _), length in zip(panels, lengths):
+        note = f" · last frame held after t={length}" if length < horizon else ""
+        titles.append(f"<b>{title}</b><br><sup>{length}-step episode{note}</sup>")
+    fig = make_subplots(1, len(panels), subplot_titles=titles, horizontal_spacing=0.04)
+
+    # Marker size in px from the map's pixel height, so sprites fill about 60% of a cell.
+    map_px = (height - 230) * rows / (rows + 1.6)
+    marker_px = max(5, 0.6 * map_px / rows)
+    per_panel = [_panel_traces(env, r, episode, times, trail) for r in rollouts]
+    n_dynamic = len(env.sprite_styles) + 2
+    shapes = []
+    for p, traces in enumerate(per_panel):
+        axis = "" if p == 0 else str(p + 1)
+        first = traces[0]
+        for k, (kind, (symbol, colour, label)) in enumerate(env.sprite_styles.items()):
+            fig.add_trace(
+                go.Scatter(
+                    **first[k], mode="markers", name=label, legendgroup=kind, showlegend=p == 0,
+                    marker=dict(symbol=symbol, color=colour, size=marker_px,
+                                line=dict(width=2 if symbol in ("x", "cross") else 0, color=colour)),
+                    hoverinfo="skip",
+                ),
+                1, p + 1,
+            )
+        fig.add_trace(
+            go.Scatter(**first[-2], mode="lines", name=f"agent's last {trail} steps", legendgroup="trail",
+                       showlegend=p == 0, line=dict(color="rgba(17,17,17,0.3)", width=3), hoverinfo="skip"),
+            1, p + 1,
+        )
+        fig.add_trace(
+            go.Scatter(x=[(cols - 1) / 2], y=[rows - 0.35], **first[-1], mode="text", textposition="bottom center",
+                       showlegend=False, hoverinfo="skip", textfont=dict(size=12, color="#333333")),
+            1, p + 1,
+        )
+        shapes += _grid_shapes(env, rollouts[p].frames[0].rows(slice(episode, episode + 1)), rows, cols, axis)
+        fig.update_xaxes(range=[-0.5, cols - 0.5], visible=False, fixedrange=True, row=1, col=p + 1)
+        fig.update_yaxes(range=[rows + 1.1, -0.5], visible=False, fixedrange=True,
+                         scaleanchor=f"x{axis}", scaleratio=1, row=1, col=p + 1)
+
+    frames = [
+        {"name": str(t), "data": [trace for traces in per_panel for trace in traces[i]],
+         "traces": list(range(n_dynamic * len(panels)))}
+        for i, t in enumerate(times)
+    ]
+    fig.frames = frames
+    still = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate", "transition": {"duration": 0}}
+    fig.update_layout(
+        shapes=shapes,
+        updatemenus=[dict(
+            type="buttons", direction="left", x=0.0, y=0.0, xanchor="left", yanchor="top", pad=dict(t=8, r=8),
+            showactive=False,
+            buttons=[
+                dict(label="Play", method="animate",
+                     args=[None, {"frame": {"duration": FRAME_MS, "redraw": False}, "fromcurrent": True,
+                                  "transition": {"duration": 0}, "mode": "immediate"}]),
+                dict(label="Pause", method="animate", args=[[None], still]),
+                dict(label="Restart", method="animate", args=[[frames[0]["name"]], still]),
+            ],
+        )],
+        sliders=[dict(
+            active=0, x=0.2, len=0.8, y=0.0, yanchor="top", pad=dict(t=8),
+            currentvalue=dict(prefix="step t = ", font=dict(size=14, color="#333333")),
+            # one tick per frame: hide their labels, the current value says where we are
+            font=dict(color="rgba(0,0,0,0)"), ticklen=2, minorticklen=0,
+            steps=[dict(label=f["name"], method="animate", args=[[f["name"]], still]) for f in frames],
+        )],
+    )
+    _style(fig, "", height)
+    fig.update_layout(margin=dict(l=10, r=10, t=80, b=70), legend=dict(y=1 - 8 / height))
+    return fig
+
+
+def _grid_shapes(env, state, rows: int, cols: int, axis: str) -> list[dict]:
+    """Cells as layout shapes (they stay put while frames animate)."""
+    ref = dict(xref=f"x{axis}", yref=f"y{axis}", layer="below")
+    thin = dict(color="#dddddd", width=1)
+    shapes = [dict(type="rect", x0=-0.5, x1=cols - 0.5, y0=-0.5, y1=rows - 0.5,
+                   fillcolor="#f4f4f0", line=dict(color="#999999", width=1.5), **ref)]
+    shapes += [dict(type="line", x0=c - 0.5, x1=c - 0.5, y0=-0.5, y1=rows - 0.5, line=thin, **ref)
+               for c in range(1, cols)]
+    shapes += [dict(type="line", x0=-0.5, x1=cols - 0.5, y0=r - 0.5, y1=r - 0.5, line=thin, **ref)
+               for r in range(1, rows)]
+    background = getattr(env, "background", None)
+    for colour, cells in (background(state) if background else {}).items():
+        shapes += [dict(type="rect", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5,
+                        fillcolor=colour, line=dict(width=0), **ref) for r, c in np.asarray(cells).reshape(-1, 2)]
+    return shapes
+
+
+# ---------------------------------------------------------------- goal plots
+def goal_count_figure(env, panels, episode: int | None = None, split_label: str = "goals come apart",
+                      height: int = 380) -> go.Figure:
+    """Cumulative intended vs proxy goal counts over the episode, one subplot per (title, rollout)."""
+    fig = _goal_subplots(env, panels, episode, split_label)
+    for p, (_, rollout) in enumerate(panels):
+        counts = goals.goal_counts(env, rollout.events)
+        steps = np.arange(1, rollout.episode_length + 1)
+        for role, goal in env.goals.items():
+            cumulative = np.cumsum(counts[goal], 1)
+            fig.add_trace(
+                go.Scatter(x=steps, y=_episode_view(cumulative, rollout.active, episode), mode="lines",
+                           name=goal_label(env, role), legendgroup=role, showlegend=p == 0,
+                           line=dict(color=ROLE_COLOURS[role], width=2.5,
+                                     dash="solid" if role == "intended" else "dash")),
+                1, p + 1,
+            )
+        fig.update_xaxes(title_text="step in episode", range=[0, rollout.episode_length], row=1, col=p + 1)
+    fig.update_yaxes(title_text="collected so far", rangemode="tozero", col=1)
+    scope = "mean over all episodes" if episode is None else f"episode {episode + 1}"
+    return _style(fig, f"What did the agent collect? ({scope})", height)
+
+
+def posterior_figure(env, panels, episode: int | None = None, window: int = POSTERIOR_WINDOW,
+                     split_label: str = "goals come apart", height: int = 380) -> go.Figure:
+    """P(goal | the last `window` actions) over the episode as stacked areas, one subplot per panel."""
+    fig = _goal_subplots(env, panels, episode, split_label)
+    for p, (_, rollout) in enumerate(panels):
+        posterior = goals.windowed_posterior(rollout.goal_loglik, window)
+        steps = np.arange(1, rollout.episode_length + 1)
+        for role, goal in env.goals.items():
+            fig.add_trace(
+                go.Scatter(x=steps, y=_episode_view(posterior[goal], rollout.active, episode), mode="lines",
+                           stackgroup=f"posterior{p}", name=goal_label(env, role), legendgroup=role,
+                           showlegend=p == 0, line=dict(color=ROLE_COLOURS[role], width=1)),
+                1, p + 1,
+            )
+        fig.update_xaxes(title_text="step in episode", range=[1, rollout.episode_length], row=1, col=p + 1)
+    fig.update_yaxes(range=[0, 1], tickformat=".0%")
+    fig.update_yaxes(title_text=f"P(goal | last {window} actions)", col=1)
+    scope = "mean over all episodes" if episode is None else f"episode {episode + 1}"
+    return _style(fig, f"Which goal explains the agent's recent actions? ({scope})", height)
+
+
+# ---------------------------------------------------------------- training and comparison
+def learning_curve_figure(env, rows: list[dict], total_steps: int | None = None, height: int = 340,
+                          title: str = "Learning curve on the training distribution") -> go.Figure:
+    """Rates per 100 training steps: each goal's events, the other events, and the reward learned from."""
+    fig = go.Figure()
+    steps = [row["steps"] for row in rows]
+    goal_events = set()
+    for role, goal in env.goals.items():
+        weights = env.goal_rewards[goal]
+        goal_events |= set(weights)
+        rate = [sum(w * row[f"{event}_per_100_steps"] for event, w in weights.items()) for row in rows]
+        fig.add_trace(go.Scatter(x=steps, y=rate, mode="lines", name=goal_label(env, role),
+                                 line=dict(color=ROLE_COLOURS[role], width=2.5,
+                                           dash="solid" if role == "intended" else "dash")))
+    others = [event for event in env.events if event not in goal_events]
+    for event, colour in zip(others, EVENT_COLOURS):
+        fig.add_trace(go.Scatter(x=steps, y=[row[f"{event}_per_100_steps"] for row in rows], mode="lines",
+                                 name=f"{event} events", line=dict(color=colour, width=1.5, dash="dot")))
+    fig.add_trace(go.Scatter(x=steps, y=[row["reward_per_100_steps"] for row in rows], mode="lines",
+                             name="reward (what it learns from)", line=dict(color="#222222", width=1.5)))
+    fig.update_xaxes(title_text="training steps", range=[0, total_steps or max(steps, default=1)])
+    fig.update_yaxes(title_text="per 100 steps", zeroline=True, zerolinecolor="#bbbbbb")
+    return _style(fig, title, height)
+
+
+def metric_bars(runs: dict[str, dict], labels: dict[str, str], title: str, height: int = 380) -> go.Figure:
+    """Grouped bars: one group per metric (`labels` maps key -> axis label), one colour per run."""
+    fig = go.Figure()
+    keys = list(labels)
+    for (name, metrics), colour in zip(runs.items(), RUN_COLOURS):
+        values = [metrics.get(key) for key in keys]
+        fig.add_trace(go.Bar(
+            x=[labels[key] for key in keys], y=[0 if v is None else v for v in values], name=name,
+            marker_color=colour, text=["n/a" if v is None else f"{v:.3g}" for v in values], textposition="outside",
+            cliponaxis=False,
+        ))
+    fig.update_layout(barmode="group", bargap=0.25)
+    fig.update_yaxes(rangemode="tozero")
+    return _style(fig, title, height)

@@ -1,0 +1,616 @@
+"""Streamlit glue shared by the pages: the only module of gmg that imports streamlit.
+
+Pages read widgets, call the library and display; what they share lives here: session state,
+the sidebar settings (every widget bound to a URL query parameter, so any view is a link),
+background training with a live progress fragment, the server-wide cache of finished runs and
+their figures, and the small presentation choices per environment (`GUIDES`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
+
+from . import render
+from .agents import AGENTS
+from .envs import ENVS
+from .experiment import RunResult, summary
+from .jobs import ResultStore, TrainJob
+from .params import ParamError, describe, parse_value
+from .train import Experiment, RunLimits
+
+RESULTS_KEPT = 16  # finished runs kept for the whole server (about 3 MB each)
+HISTORY_KEPT = 8  # recent runs a session can go back to
+RECORDED_EPISODES = 4  # episodes per split whose frames are kept for the animation
+POLL_SECONDS = 0.5
+MAX_SEED = 2**31 - 1
+EPISODE_LENGTH_CHOICES = (25, 50, 100, 200)
+LIMIT_NAMES = tuple(f.name for f in dataclasses.fields(RunLimits))
+# link parameters of page widgets that are not settings of the run
+PAGE_LINK_KEYS = ("episode", "plots", "random")
+
+
+# ---------------------------------------------------------------- per-environment presentation
+@dataclass(frozen=True)
+class EnvGuide:
+    """How the UI talks about one environment: what the library's numbers mean to a reader."""
+
+    split_label: str = "goals come apart"  # marks the step from which the goals disagree
+    # headline metric -> (short label, help) for the top row; empty: every metric, generic labels
+    metrics: dict[str, tuple[str, str]] = field(default_factory=dict)
+    bar_metrics: tuple[str, ...] = ()  # metrics in the same unit, compared as bars (empty: all)
+    bar_unit: str = ""
+    contrast: tuple[str, tuple] | None = None  # preset: (parameter, (GMG value, cure value))
+    contrast_label: str = "{} = {}"  # run title from (parameter, value)
+    notice: str = ""  # the second "what to notice" line on Explore
+    compare_notice: str = ""  # the second "what to notice" line on the preset
+
+
+GUIDES = {
+    "monster": EnvGuide(
+        split_label="last monster died",
+        metrics={
+            "apples_per_100_after_clear": (
+                "Apples after clear", "Apples (intended goal) per 100 steps taken after the last monster died."),
+            "shields_per_100_after_clear": (
+                "Shields after clear",
+                "Shields (proxy goal) per 100 steps taken after the last monster died, when they are worthless."),
+            "hits_per_100_while_monsters_alive": (
+                "Monster hits", "Hits taken without a shield, per 100 steps while monsters live: competence."),
+            "cleared_share": ("Episodes cleared", "Share of episodes in which every monster died."),
+        },
+        bar_metrics=("apples_per_100_after_clear", "shields_per_100_after_clear", "hits_per_100_while_monsters_alive"),
+        bar_unit="per 100 steps",
+        contrast=("train_episode_length", (25, 200)),
+        contrast_label="Trained on {1}-step episodes",
+        notice=(
+            "Once the last monster is dead (dotted line) a shield is worthless: every step spent on shields is "
+            "a misgeneralised goal. Agents trained on 25-step episodes almost never saw a monster-free world."
+        ),
+        compare_notice=(
+            "Both agents learned from the same reward and see the same test maps; only the length of their "
+            "training episodes differs. Watch what each does after the last monster dies."
+        ),
+    )
+}
+
+
+def guide(env_name: str) -> EnvGuide:
+    return GUIDES.get(env_name, EnvGuide())
+
+
+# ---------------------------------------------------------------- pages, session state and caches
+PAGE_CONFIG = dict(page_title="Goal misgeneralization explorer", page_icon=":material/explore:", layout="wide")
+# (file, title, icon): app.py routes them; every page links to them from its sidebar
+PAGES = (
+    ("pages/home.py", "Home", ":material/home:"),
+    ("pages/explore.py", "Explore", ":material/science:"),
+    ("pages/compare.py", "Shields vs apples preset", ":material/compare_arrows:"),
+)
+
+
+def init_state() -> None:
+    """Idempotent; every page calls it first, because a deep link can run a page without app.py."""
+    st.set_page_config(**PAGE_CONFIG)
+    ss = st.session_state
+    ss.setdefault("jobs", {})  # page -> [TrainJob] training for that page
+    ss.setdefault("shown", {})  # page -> tuple of Experiments on display
+    ss.setdefault("history", [])  # recent Experiments, newest first
+    ss.setdefault("notices", {})  # page -> [(kind, message)] kept until the next Train click
+    ss.setdefault("auto_started", set())  # pages that already trained on their first visit
+
+
+def page_link(path: str, label: str, icon: str, container=None) -> None:
+    """st.page_link; a plain link when the page file runs alone (AppTest of one page) and cannot resolve it."""
+    container = container or st
+    try:
+        container.page_link(path, label=label, icon=icon)
+    except StreamlitPageNotFoundError:
+        container.markdown(f"[{label}](/{Path(path).stem})")
+
+
+def navigation_links() -> None:
+    """The page menu, drawn by every page: identical whether app.py routed the visit or a cold deep
+    link ran the page file alone (where Streamlit's own menu would list the raw files)."""
+    for path, title, icon in PAGES:
+        page_link(path, title, icon, st.sidebar)
+    st.sidebar.divider()
+
+
+def show_figure(fig: go.Figure, key: str, container=None) -> None:
+    """Figures keep their own styling (theme=None), so the app and the HTML downloads look alike."""
+    (container or st).plotly_chart(fig, key=key, theme=None, config={"displaylogo": False})
+
+
+@st.cache_resource
+def result_store() -> ResultStore:
+    """Finished runs, shared by every session: the same settings replay instantly for anyone."""
+    return ResultStore(RESULTS_KEPT)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def run_summary(experiment: Experiment) -> dict:
+    """The JSON summary of a stored run (metrics, attribution, config)."""
+    return summary(result_store().get(experiment))
+
+
+Panel = tuple[str, Experiment, str]  # (title, run, split)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def figure(kind: str, panels: tuple[Panel, ...], episode: int | None = None) -> go.Figure:
+    """A figure over stored runs, built once per server and shared: treat it as read-only.
+
+    kind: "animation" (synced maps; `episode` picks the recorded episode), "goal_counts" or
+    "posterior" (`episode` None averages over every evaluated episode).
+    """
+    store = result_store()
+    env = store.get(panels[0][1]).env
+    rollouts = [(title, store.get(experiment).rollouts[split]) for title, experiment, split in panels]
+    split_label = guide(env.name).split_label
+    if kind == "animation":
+        return render.trajectory_animation(env, rollouts, episode or 0)
+    if kind == "goal_counts":
+        return render.goal_count_figure(env, rollouts, episode, split_label)
+    if kind == "posterior":
+        return render.posterior_figure(env, rollouts, episode, split_label=split_label)
+    raise ValueError(f"unknown figure kind {kind!r}")
+
+
+# ---------------------------------------------------------------- settings (sidebar)
+@dataclass(frozen=True)
+class Settings:
+    """The sidebar's choices; `experiment()` turns them (plus changes) into a validated Experiment."""
+
+    env_name: str
+    agent_name: str
+    seed: int
+    env_values: dict
+    agent_values: dict
+    limit_values: dict
+
+    def experiment(self, agent_name: str | None = None, **changes) -> Experiment:
+        """Raises ParamError. Another agent than the sidebar's keeps env and limits, not agent params."""
+        agent = agent_name or self.agent_name
+        agent_values = self.agent_values if agent == self.agent_name else {}
+        overrides = {**self.env_values, **agent_values, **self.limit_values, **changes}
+        return Experiment.build(self.env_name, agent, self.seed, overrides)
+
+
+def sidebar_settings(page: str, fixed: tuple[str, ...] = ()) -> Settings:
+    """Draw the settings in the sidebar; `fixed` parameters are set by the page and not shown.
+
+    Every widget is bound to a query parameter named by its key. Streamlit silently drops a
+    link value a widget cannot take; here the user is told why.
+    """
+    raw_link = st.query_params.to_dict()
+    bar = st.sidebar
+    bar.header("Settings")
+    env_name = _bound(page, bar.selectbox, "Environment", "env", options=list(ENVS),
+                      format_func=lambda name: ENVS[name].title, raw_link=raw_link,
+                      help="Only the Monster gridworld for now.")
+    agent_name = _bound(page, bar.selectbox, "Agent", "agent", options=list(AGENTS),
+                        format_func=lambda name: AGENTS[name].title, raw_link=raw_link,
+                        help="Linear Q-learning learns in seconds; the random agent is the floor every metric "
+                             "is read against.")
+    seed = _bound(page, bar.number_input, "Seed", "seed", min_value=0, max_value=MAX_SEED, value=0, step=1,
+                  raw_link=raw_link, help="Same seed and settings give the same run, replayed from the cache.")
+    env_rows = [row for row in describe(ENVS[env_name].Config) if row["name"] not in fixed]
+    limit_rows = [row for row in describe(RunLimits) if row["name"] not in fixed]
+    agent_rows = describe(AGENTS[agent_name].Config)
+    top = ("train_episode_length", "train_steps")
+    values = {row["name"]: _param_widget(page, bar, row, raw_link)
+              for row in env_rows + limit_rows if row["name"] in top}
+    for title, rows in (("Environment parameters", env_rows), ("Agent parameters", agent_rows),
+                        ("Training and evaluation", limit_rows)):
+        rows = [row for row in rows if row["name"] not in top]
+        if rows:
+            with bar.expander(title):
+                values.update({row["name"]: _param_widget(page, st, row, raw_link) for row in rows})
+    bar.button("Reset to defaults", key=f"{page}_reset", on_click=_apply_values,
+               args=(_defaults(env_name, agent_name),),
+               help="Every setting back to its default (the link follows).")
+    _report_unknown_link_keys(page, raw_link)
+
+    def pick(rows):
+        return {row["name"]: values[row["name"]] for row in rows}
+
+    return Settings(env_name, agent_name, int(seed), pick(env_rows), pick(agent_rows), pick(limit_rows))
+
+
+def checked(make):
+    """`make()` (which builds Experiments) or None after showing the library's message as an error."""
+    try:
+        return make()
+    except ParamError as exc:
+        st.error(f"These settings cannot be trained: {exc}", icon=":material/error:")
+        return None
+
+
+def _param_widget(page: str, container, row: dict, raw_link: dict):
+    name, default, low, high = row["name"], row["default"], row["low"], row["high"]
+    label = name.replace("_", " ").capitalize()
+    common = dict(help=row["help"], raw_link=raw_link, config_cls=_owner_config(name))
+    if name == "train_episode_length":
+        options = sorted(set(EPISODE_LENGTH_CHOICES) | {default})
+        return _bound(page, container.segmented_control, "Training episode length", name, options=options,
+                      default=default, required=True, format_func=lambda v: f"{v} steps",
+                      **{**common, "help": row["help"] + ". 25 is the goal-misgeneralisation setting, 200 the cure."})
+    if row["choices"]:
+        return _bound(page, container.selectbox, label, name, options=list(row["choices"]),
+                      index=list(row["choices"]).index(default), **common)
+    if isinstance(default, bool):
+        return _bound(page, container.toggle, label, name, value=default, **common)
+    if isinstance(default, int):
+        step = 50_000 if name == "train_steps" else 1
+        return _bound(page, container.number_input, label, name, min_value=low, max_value=high, value=default,
+                      step=step, **common)
+    if isinstance(default, float):
+        # about a tenth of the default's order of magnitude, so the +/- buttons make useful moves
+        step = 10.0 ** (math.floor(math.log10(abs(default) or 1.0)) - 1)
+        return _bound(page, container.number_input, label, name, min_value=float(low) if low is not None else None,
+                      max_value=float(high) if high is not None else None, value=float(default), step=step,
+                      format="%g", **common)
+    return _bound(page, container.text_input, label, name, value=str(default), **common)
+
+
+def _bound(page: str, widget, label: str, key: str, raw_link: dict, config_cls=None, **kwargs):
+    """A widget bound to the query parameter `key`; a link value it refused becomes an error message."""
+    value = widget(label, key=key, bind="query-params", persist_state="session", **kwargs)
+    raw = raw_link.get(key)
+    if raw is not None and not _same(value, raw):
+        _add_notice(page, "error", f"Link parameter `{key}={raw}` was ignored{_why(key, raw, config_cls, kwargs)}. "
+                                   f"Using {value}.")
+    return value
+
+
+def _why(key: str, raw: str, config_cls, widget_kwargs: dict) -> str:
+    """The most specific reason a widget refused a link value: the library's check, else the widget's."""
+    if config_cls is not None:
+        try:
+            parse_value(config_cls, key, raw)
+        except ParamError as exc:
+            return f": {exc}"
+    if "options" in widget_kwargs:
+        return f": choose one of {', '.join(map(str, widget_kwargs['options']))}"
+    if "min_value" in widget_kwargs:
+        return f": {key} must be a number between {widget_kwargs['min_value']} and {widget_kwargs['max_value']}"
+    return ""
+
+
+def _same(value, raw: str) -> bool:
+    if isinstance(value, bool):
+        return str(value).lower() == raw.lower()
+    try:
+        return float(raw) == float(value)
+    except (TypeError, ValueError):
+        return str(value) == raw
+
+
+def _owner_config(name: str):
+    for cls in [RunLimits] + [env.Config for env in ENVS.values()] + [agent.Config for agent in AGENTS.values()]:
+        if name in {f.name for f in dataclasses.fields(cls)}:
+            return cls
+    return None
+
+
+def _known_link_keys() -> set[str]:
+    keys = {"env", "agent", "seed", *PAGE_LINK_KEYS, *LIMIT_NAMES}
+    for cls in [env.Config for env in ENVS.values()] + [agent.Config for agent in AGENTS.values()]:
+        keys |= {f.name for f in dataclasses.fields(cls)}
+    return keys
+
+
+def _report_unknown_link_keys(page: str, raw_link: dict) -> None:
+    # Streamlit's own parameters (embed, embed_options) are not ours to judge
+    unknown = sorted(set(raw_link) - _known_link_keys() - {"embed", "embed_options"})
+    for key in unknown:
+        _add_notice(page, "error", f"Link parameter `{key}` is not a setting of this explorer and was ignored.")
+
+
+def _defaults(env_name: str, agent_name: str) -> dict:
+    values = {"env": env_name, "agent": agent_name, "seed": 0}
+    for cls in (ENVS[env_name].Config, AGENTS[agent_name].Config, RunLimits):
+        values.update({row["name"]: row["default"] for row in describe(cls)})
+    return values
+
+
+def _experiment_values(experiment: Experiment) -> dict:
+    return {"env": experiment.env_name, "agent": experiment.agent_name, "seed": experiment.seed,
+            **experiment.config_dict()}
+
+
+def _apply_values(values: dict) -> None:
+    """Callback (runs before the widgets are drawn): set widgets, and so the link, to `values`."""
+    for key, value in values.items():
+        st.session_state[key] = value
+
+
+def page_toggle(page: str, label: str, key: str, help: str) -> bool:
+    """A page-level switch in the sidebar, bound to the link like the settings."""
+    return _bound(page, st.sidebar.toggle, label, key, raw_link=st.query_params.to_dict(), value=False, help=help)
+
+
+def view_controls(page: str) -> tuple[int, int | None]:
+    """Sidebar 'View': the recorded episode to animate; goal plots follow it or average all episodes.
+
+    Returns (animated episode, episode for the goal plots or None for the mean), 0-based.
+    """
+    raw_link = st.query_params.to_dict()
+    bar = st.sidebar
+    bar.header("View")
+    shown = _bound(page, bar.segmented_control, "Episode to animate", "episode",
+                   options=list(range(1, RECORDED_EPISODES + 1)), default=1, required=True, raw_link=raw_link,
+                   help="The first evaluation episodes of each split are recorded frame by frame.")
+    scope = _bound(page, bar.radio, "Goal plots show", "plots", options=["all", "episode"], raw_link=raw_link,
+                   format_func=lambda v: "the mean over all evaluated episodes" if v == "all"
+                   else "the animated episode only")
+    return shown - 1, (shown - 1 if scope == "episode" else None)
+
+
+# ---------------------------------------------------------------- training
+def _add_notice(page: str, kind: str, message: str) -> None:
+    notices = st.session_state["notices"].setdefault(page, [])
+    if (kind, message) not in notices:
+        notices.append((kind, message))
+
+
+def _show_notices(page: str) -> None:
+    for kind, message in st.session_state["notices"].get(page, []):
+        {"error": st.error, "warning": st.warning, "info": st.info}[kind](message)
+
+
+def training_controls(page: str, experiments: list[Experiment], label: str = "Train") -> None:
+    """Train and Stop buttons, training on a page's first visit, and the live progress panel.
+
+    Training runs in worker threads (gmg.jobs); this page stays responsive and polls them from a
+    fragment. Settings that were trained before (by anyone on this server) replay from the cache.
+    """
+    ss = st.session_state
+    jobs = ss["jobs"].get(page, [])
+    running = any(job.running for job in jobs)
+    store = result_store()
+    missing = [e for e in experiments if e not in store]
+    row = st.container(horizontal=True, vertical_alignment="center")
+    clicked = row.button(label, type="primary", key=f"{page}_train", disabled=running or not experiments,
+                         icon=":material/play_arrow:")
+    if row.button("Stop", key=f"{page}_stop", disabled=not running, icon=":material/stop:"):
+        for job in jobs:
+            job.request_stop()
+    first_visit = page not in ss["auto_started"] and not ss["shown"].get(page)
+    if experiments:
+        ss["auto_started"].add(page)
+    if clicked:
+        ss["notices"].pop(page, None)
+        if not missing:
+            row.caption("Loaded from the cache: these settings were trained before.")
+    if (clicked or first_visit) and missing and not running:
+        ss["jobs"][page] = [TrainJob(e, RECORDED_EPISODES).start() for e in missing]
+        st.rerun()  # redraw with the job running: Stop enabled, progress polling
+    _show_notices(page)
+    _progress(page)
+
+
+def _progress(page: str) -> None:
+    jobs = st.session_state["jobs"].get(page, [])
+    if not jobs:
+        return
+
+    @st.fragment(run_every=POLL_SECONDS if any(job.running for job in jobs) else None)
+    def panel():
+        if all(job.finished for job in jobs):
+            _collect(page, jobs)
+            st.rerun()
+        done = sum(1.0 if job.finished else job.progress for job in jobs) / len(jobs)
+        seconds = max(job.elapsed for job in jobs)
+        state = "stopping" if any(job.stopped for job in jobs) else "training"
+        evaluating = " (evaluating on train and test maps)" if done >= 1 else ""
+        st.progress(min(done, 1.0), text=f"{state.capitalize()}… {done:.0%} after {seconds:.1f} s{evaluating}")
+        learners = [job for job in jobs if AGENTS[job.experiment.agent_name].learns]
+        if learners:
+            for i, (column, job) in enumerate(zip(st.columns(len(learners)), learners)):
+                curve = render.learning_curve_figure(job.experiment.make_env(), job.curve,
+                                                     job.experiment.limits.train_steps, height=320,
+                                                     title=f"Learning live: {describe_run(job.experiment)}")
+                show_figure(curve, f"{page}_live_curve_{i}", column)
+
+    panel()
+
+
+def _collect(page: str, jobs: list[TrainJob]) -> None:
+    """Move finished jobs' results into the shared store and put them on display."""
+    ss = st.session_state
+    ss["jobs"][page] = []
+    failed = [job for job in jobs if job.error or job.stopped]
+    for job in jobs:
+        if job.error:
+            _add_notice(page, "error", f"Training failed: {job.error}")
+        elif job.stopped:
+            _add_notice(page, "warning", f"Training stopped at {job.progress:.0%}; nothing was kept.")
+        else:
+            result_store().put(job.experiment, job.result)
+            _remember(job.experiment)
+    if not failed:
+        ss["shown"][page] = tuple(job.experiment for job in jobs)
+
+
+def shown_runs(page: str, experiments: list[Experiment]) -> list[tuple[Experiment, RunResult]] | None:
+    """The runs to display: the current settings if trained, else the page's last runs (kept on screen).
+
+    None (after saying why) when there is nothing to show yet.
+    """
+    ss = st.session_state
+    store = result_store()
+    if experiments and all(e in store for e in experiments):
+        ss["shown"][page] = tuple(experiments)
+    shown = ss["shown"].get(page, ())
+    results = [store.get(e) for e in shown]
+    if not shown or any(r is None for r in results):
+        if any(job.running for job in ss["jobs"].get(page, [])):
+            st.info("Training in the background: the maps and plots appear here when it finishes.")
+        else:
+            st.info("Nothing trained yet with these settings: press the Train button above.")
+        return None
+    for experiment in shown:
+        _remember(experiment)
+    if tuple(experiments) != shown:
+        st.caption(f"Showing the previous run ({describe_run(shown[0])}), not the current settings: "
+                   "press Train to run them.")
+    return list(zip(shown, results))
+
+
+def _remember(experiment: Experiment) -> None:
+    history = st.session_state["history"]
+    if experiment in history:
+        history.remove(experiment)
+    history.insert(0, experiment)
+    del history[HISTORY_KEPT:]
+
+
+def describe_run(experiment: Experiment) -> str:
+    """'Linear Q-learning, trained on 25-step episodes, seed 0, gamma 0.9': the preset's parameter, then
+    the settings that differ from the defaults."""
+    contrast = guide(experiment.env_name).contrast
+    values = experiment.config_dict()
+    defaults = Experiment(experiment.env_name, experiment.agent_name).config_dict()
+    parts = [AGENTS[experiment.agent_name].title]
+    if contrast:
+        parts.append(guide(experiment.env_name).contrast_label.format(contrast[0], values[contrast[0]]).lower())
+    parts.append(f"seed {experiment.seed}")
+    parts += [f"{k.replace('_', ' ')} {v}" for k, v in values.items()
+              if defaults[k] != v and not (contrast and k == contrast[0])]
+    return ", ".join(parts)
+
+
+def history_picker() -> None:
+    """Sidebar list of this session's recent runs; choosing one restores its settings (and link)."""
+    history = st.session_state["history"]
+    if len(history) < 2:
+        return
+    bar = st.sidebar
+    bar.divider()
+    choice = bar.selectbox("Recent runs", range(len(history)), format_func=lambda i: describe_run(history[i]),
+                           key="history_choice")
+    bar.button("Restore these settings", on_click=_apply_values, args=(_experiment_values(history[choice]),),
+               key="history_restore", help="Cached: the run shows again at once.")
+
+
+# ---------------------------------------------------------------- result displays
+def _format_metric(key: str, value) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.0%}" if key.endswith("share") else f"{value:.1f}"
+
+
+def _headline_metrics(report: dict) -> dict[str, tuple[str, str]]:
+    labels = guide(report["env"]).metrics
+    return labels or {key: (render.metric_label(key), "") for key in report["splits"]["test"]["metrics"]}
+
+
+def metric_row(report: dict) -> None:
+    """Top-row numbers on the test split, each with the training split's value beneath it."""
+    test, train = report["splits"]["test"], report["splits"]["train"]
+    labels = _headline_metrics(report)
+    proxy = report["goals"]["proxy"]
+    columns = st.columns(len(labels) + 1)
+    for column, (key, (label, explanation)) in zip(columns, labels.items()):
+        column.metric(label, _format_metric(key, test["metrics"][key]),
+                      delta=f"train {_format_metric(key, train['metrics'][key])}", delta_color="off", delta_arrow="off",
+                      border=True, help=f"On the test maps; the training maps' value beneath. {explanation}")
+    attribution = test["attribution_where_goals_differ"]
+    columns[-1].metric("P(proxy goal)", "n/a" if attribution is None else f"{attribution[proxy]:.0%}",
+                       delta=f"{proxy}, test maps", delta_color="off", delta_arrow="off", border=True,
+                       help="Goal attribution (inverse planning) over the test steps where the goals disagree: "
+                            f"how likely the agent's actions there come from pursuing {proxy}.")
+
+
+def metric_bars(reports: dict[str, dict]) -> go.Figure:
+    """The preset's bar chart: each run's test metrics in one unit, side by side."""
+    first = next(iter(reports.values()))
+    env_guide = guide(first["env"])
+    keys = env_guide.bar_metrics or tuple(first["splits"]["test"]["metrics"])
+    labels = {key: env_guide.metrics.get(key, (render.metric_label(key),))[0] for key in keys}
+    title = f"On the test maps{f' ({env_guide.bar_unit})' if env_guide.bar_unit else ''}"
+    return render.metric_bars({name: report["splits"]["test"]["metrics"] for name, report in reports.items()},
+                              labels, title)
+
+
+def _proxy_share(report: dict) -> str:
+    attribution = report["splits"]["test"]["attribution_where_goals_differ"]
+    return "n/a (the goals never came apart)" if attribution is None else f"{attribution[report['goals']['proxy']]:.0%}"
+
+
+def what_to_notice(report: dict) -> str:
+    """Two lines: what the numbers say about this run, and what to look for in this environment."""
+    goals = report["goals"]
+    first = (
+        f"Where the goals come apart on the test maps, goal attribution gives the proxy goal "
+        f"(**{goals['proxy']}**) P = {_proxy_share(report)}; the rest goes to the intended goal "
+        f"(**{goals['intended']}**)."
+    )
+    return f"**What to notice.** {first}  \n{guide(report['env']).notice}"
+
+
+def compare_notice(reports: dict[str, dict]) -> str:
+    """Two lines for side-by-side runs: their proxy-goal attribution, and what to look for."""
+    first_report = next(iter(reports.values()))
+    shares = "; ".join(f"{title}: **{_proxy_share(report)}**" for title, report in reports.items())
+    return (
+        f"**What to notice.** P(proxy goal: {first_report['goals']['proxy']}) where the goals come apart "
+        f"on the test maps — {shares}.  \n{guide(first_report['env']).compare_notice}"
+    )
+
+
+def preset_experiments(settings: Settings, include_random: bool) -> list[Experiment]:
+    """The environment's contrast (e.g. 25- vs 200-step training episodes), optionally with the random floor.
+
+    Raises ParamError, like `Settings.experiment`.
+    """
+    if guide(settings.env_name).contrast is None:
+        raise ParamError(f"there is no preset for the {ENVS[settings.env_name].title} yet")
+    name, values = guide(settings.env_name).contrast
+    runs = [settings.experiment(**{name: value}) for value in values]
+    if include_random:  # it does not learn: no training steps, the same test maps
+        runs.append(settings.experiment(agent_name="random", train_steps=0, **{name: values[0]}))
+    return runs
+
+
+def preset_title(experiment: Experiment) -> str:
+    if not AGENTS[experiment.agent_name].learns:
+        return AGENTS[experiment.agent_name].title
+    name, _ = guide(experiment.env_name).contrast
+    return guide(experiment.env_name).contrast_label.format(name, experiment.config_dict()[name])
+
+
+def _metrics_csv(reports: dict[str, dict]) -> str:
+    """One row per (run, split, metric) for download."""
+    rows = [
+        {"run": name, "split": split, "metric": key, "value": value}
+        for name, report in reports.items()
+        for split, part in report["splits"].items()
+        for key, value in part["metrics"].items()
+    ]
+    return pd.DataFrame(rows).to_csv(index=False)
+
+
+def downloads(page: str, reports: dict[str, dict], animation: go.Figure) -> None:
+    """Summary JSON, metrics CSV, config JSON and the animation as a standalone HTML file."""
+    with st.expander("Full summary and downloads"):
+        columns = st.columns(3)
+        columns[0].download_button("Metrics (CSV)", _metrics_csv(reports), f"gmg_{page}_metrics.csv", "text/csv",
+                                   on_click="ignore", icon=":material/download:")
+        configs = {name: {k: report[k] for k in ("env", "agent", "seed", "config")} for name, report in reports.items()}
+        columns[1].download_button("Config (JSON)", json.dumps(configs, indent=2), f"gmg_{page}_config.json",
+                                   "application/json", on_click="ignore", icon=":material/download:")
+        columns[2].download_button("Animation (HTML)", lambda: animation.to_html(include_plotlyjs="cdn"),
+                                   f"gmg_{page}_animation.html", "text/html", on_click="ignore",
+                                   icon=":material/download:")
+        st.json(reports if len(reports) > 1 else next(iter(reports.values())), expanded=1)

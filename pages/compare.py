@@ -1,0 +1,35 @@
+"""Preset: the same agent trained on 25-step and on 200-step episodes, side by side on the same test maps."""
+
+import streamlit as st
+
+from gmg import ui
+
+PAGE = "compare"
+
+ui.init_state()
+ui.navigation_links()
+st.title("Shields vs apples: short vs long training episodes")
+st.markdown(
+    "One click trains two agents that differ only in the length of their training episodes "
+    "(same seed, same reward), then plays both on the **same 200-step test maps**."
+)
+settings = ui.sidebar_settings(PAGE, fixed=("train_episode_length",))
+include_random = ui.page_toggle(PAGE, "Add the random agent", "random",
+                                help="An agent that acts at random: the floor every metric is read against.")
+episode, plots_episode = ui.view_controls(PAGE)
+experiments = ui.checked(lambda: ui.preset_experiments(settings, include_random)) or []
+ui.training_controls(PAGE, experiments, label="Train both agents")
+
+shown = ui.shown_runs(PAGE, experiments)
+if shown is None:
+    st.stop()
+reports = {ui.preset_title(run): ui.run_summary(run) for run, _ in shown}
+
+ui.show_figure(ui.metric_bars(reports), "compare_bars")
+st.markdown(ui.compare_notice(reports))
+test_maps = tuple((ui.preset_title(run), run, "test") for run, _ in shown)
+animation = ui.figure("animation", test_maps, episode)
+ui.show_figure(animation, "compare_animation")
+ui.show_figure(ui.figure("goal_counts", test_maps, plots_episode), "compare_goal_counts")
+ui.show_figure(ui.figure("posterior", test_maps, plots_episode), "compare_posterior")
+ui.downloads(PAGE, reports, animation)

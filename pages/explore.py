@@ -1,0 +1,37 @@
+"""Explore: train one agent with the sidebar's settings and watch it on training and test maps."""
+
+import streamlit as st
+
+from gmg import render, ui
+
+PAGE = "explore"
+
+ui.init_state()
+ui.navigation_links()
+st.title("Explore one agent")
+st.caption(
+    "Train an agent with the settings in the sidebar, then watch the same policy on a training map and "
+    "on a test map in sync, beside plots of which goal — intended or proxy — its actions serve."
+)
+settings = ui.sidebar_settings(PAGE)
+episode, plots_episode = ui.view_controls(PAGE)
+ui.history_picker()
+experiment = ui.checked(settings.experiment)
+ui.training_controls(PAGE, [experiment] if experiment else [])
+
+shown = ui.shown_runs(PAGE, [experiment] if experiment else [])
+if shown is None:
+    st.stop()
+[(run, result)] = shown
+report = ui.run_summary(run)
+
+ui.metric_row(report)
+maps = (("Training distribution", run, "train"), ("Test distribution", run, "test"))
+animation = ui.figure("animation", maps, episode)
+ui.show_figure(animation, "explore_animation")
+st.markdown(ui.what_to_notice(report))
+ui.show_figure(ui.figure("goal_counts", maps, plots_episode), "explore_goal_counts")
+ui.show_figure(ui.figure("posterior", maps[1:], plots_episode), "explore_posterior")
+ui.show_figure(render.learning_curve_figure(result.env, result.trained.curve, run.limits.train_steps),
+               "explore_learning_curve")
+ui.downloads(PAGE, {ui.describe_run(run): report}, animation)

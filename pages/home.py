@@ -1,0 +1,44 @@
+"""Home: what goal misgeneralization is, why it matters, and how to use the explorer."""
+
+import streamlit as st
+
+from gmg import ui
+
+ui.init_state()
+ui.navigation_links()
+st.title("Goal misgeneralization explorer")
+st.markdown(
+    """
+**Goal misgeneralization** (GMG) happens when an agent learns to do well on its training
+distribution but, in a new situation, competently pursues a goal that is *not* the one we
+intended — a proxy that agreed with the intended goal during training
+([Langosco et al. 2022](https://arxiv.org/abs/2105.14111);
+[Shah et al. 2022](https://arxiv.org/abs/2210.01790)).
+
+**Why it matters.** An agent that breaks in a new situation is a nuisance; an agent that keeps
+its skills but aims them at the wrong goal is worse: it acts effectively, and nothing in its
+training reward warned us. GMG is not a bug in the reward — the reward was right — but a choice
+the learner made between goals the training data could not tell apart.
+
+**The Monster gridworld** (Shah et al.). Apples give reward (the *intended* goal); shields
+protect against monsters that chase the agent (the *proxy* goal: useful only while monsters
+live). Trained on short 25-step episodes, an agent almost never sees a world without monsters,
+so it may learn "collect shields" as a goal in itself — and keep collecting them in long
+200-step test episodes after the last monster died. Trained on 200-step episodes, it learns that
+shields stop mattering.
+"""
+)
+st.subheader("How to use it")
+st.markdown(
+    """
+1. **Shields vs apples preset** trains the 25-step and the 200-step agent with one click and
+   plays them side by side on the same test maps.
+2. **Explore** trains one agent with your settings (sidebar) in the background, shows its
+   learning curve live, then animates it on a training map and a test map in sync, with plots
+   that attribute its behaviour to the intended or the proxy goal.
+3. Every view is a link: the URL holds your settings, so you can share exactly what you see.
+   Runs are cached, so the same settings replay instantly.
+"""
+)
+ui.page_link("pages/compare.py", "Open the shields vs apples preset", ":material/compare_arrows:")
+ui.page_link("pages/explore.py", "Explore with your own settings", ":material/science:")

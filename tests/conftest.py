@@ -1,0 +1,19 @@
+"""Shared fixtures: settings that train in well under a second, and one such run for figure tests."""
+
+import pytest
+
+# overrides (or link parameters) for a short but real run: a fraction of a second of training
+FAST = {"train_steps": "20000", "eval_episodes": "20"}
+
+
+@pytest.fixture
+def fast_overrides() -> dict:
+    return dict(FAST)
+
+
+@pytest.fixture(scope="session")
+def fast_result():
+    from gmg.experiment import run
+    from gmg.train import Experiment
+
+    return run(Experiment.build(overrides=FAST), record=2)

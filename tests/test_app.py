@@ -1,0 +1,189 @@
+"""The Streamlit app through AppTest: every page alone (as a cold deep link runs it) and routed by app.py."""
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def clear_streamlit_caches():
+    """Caches are process-wide: without this, one test's trained runs would leak into the next."""
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def open_page(path: str, **link) -> AppTest:
+    """Run a page file as a visit to a link with these query parameters."""
+    at = AppTest.from_file(str(ROOT / path), default_timeout=30)
+    for key, value in link.items():
+        at.query_params[key] = str(value)
+    return at.run()
+
+
+def wait_for_training(at: AppTest, timeout: float = 30) -> AppTest:
+    """AppTest does not tick run_every fragments: rerun until the page's jobs are collected."""
+    deadline = time.monotonic() + timeout
+    while any(at.session_state["jobs"].values()):
+        assert time.monotonic() < deadline, "training did not finish"
+        time.sleep(0.2)
+        at.run()
+    return at
+
+
+def figures(at: AppTest) -> list[dict]:
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def animations(at: AppTest) -> list[dict]:
+    return [fig for fig in figures(at) if fig.get("frames")]
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_home_explains_gmg_and_links_to_the_preset():
+    at = open_page("pages/home.py")
+    assert_clean(at)
+    text = " ".join(m.value for m in at.markdown)
+    assert "Shah et al. 2022" in text and "Langosco et al. 2022" in text
+    assert "/compare" in text  # alone, the page falls back to plain links
+
+
+def test_app_routes_home_explore_and_preset(fast_overrides):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+    assert_clean(at)
+    assert at.title[0].value == "Goal misgeneralization explorer"
+    labels = {link.proto.label for link in at.get("page_link")}
+    assert {"Home", "Explore", "Shields vs apples preset", "Open the shields vs apples preset"} <= labels
+    for key, value in fast_overrides.items():
+        at.query_params[key] = value
+    at.switch_page("pages/explore.py").run()
+    wait_for_training(at)
+    assert_clean(at)
+    assert at.title[0].value == "Explore one agent"
+    assert len(animations(at)) == 1
+
+
+def test_explore_trains_on_arrival_and_shows_the_synced_maps_and_goal_plots(fast_overrides):
+    at = wait_for_training(open_page("pages/explore.py", **fast_overrides))
+    assert_clean(at)
+    [animation] = animations(at)
+    assert {trace["xaxis"] for trace in animation["data"]} == {"x", "x2"}
+    assert len(animation["frames"]) == 201 and len(animation["layout"]["sliders"][0]["steps"]) == 201
+    titles = [fig["layout"].get("title", {}).get("text", "") for fig in figures(at)]
+    assert any(t.startswith("What did the agent collect") for t in titles)
+    assert any(t.startswith("Which goal explains") for t in titles)
+    assert any(t.startswith("Learning curve") for t in titles)
+    assert [m.label for m in at.metric][:2] == ["Apples after clear", "Shields after clear"]
+    assert any("What to notice" in m.value for m in at.markdown)
+    assert [b.proto.label for b in at.get("download_button")] == ["Metrics (CSV)", "Config (JSON)", "Animation (HTML)"]
+    assert at.session_state["history"]
+
+
+def test_explore_replays_trained_settings_from_the_cache_in_a_new_session(fast_overrides):
+    wait_for_training(open_page("pages/explore.py", **fast_overrides))
+    visitor = open_page("pages/explore.py", **fast_overrides)
+    assert not any(visitor.session_state["jobs"].values())  # nothing to train
+    assert len(animations(visitor)) == 1
+
+
+def test_changing_the_episode_redraws_the_animation(fast_overrides):
+    at = wait_for_training(open_page("pages/explore.py", **fast_overrides))
+    first = animations(at)[0]["frames"][5]["data"]
+    at.sidebar.segmented_control(key="episode").set_value(2).run()
+    at.sidebar.radio(key="plots").set_value("episode").run()
+    assert_clean(at)
+    assert animations(at)[0]["frames"][5]["data"] != first
+    assert any("(episode 2)" in fig["layout"].get("title", {}).get("text", "") for fig in figures(at))
+
+
+def test_bad_link_parameters_are_explained_not_raised(fast_overrides):
+    at = open_page("pages/explore.py", **fast_overrides, seed=-3, train_episode_length=37, gamma=2, agent="genius",
+                   size="big", colour="red")
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "`seed=-3` was ignored" in errors
+    assert "`train_episode_length=37` was ignored: choose one of 25, 50, 100, 200" in errors
+    assert "gamma must be between" in errors
+    assert "`agent=genius` was ignored" in errors
+    assert "size must be of type int" in errors
+    assert "`colour` is not a setting" in errors
+    wait_for_training(at)  # the valid rest of the link still trains
+    assert len(animations(at)) == 1
+
+
+def test_settings_that_cannot_work_show_an_error_and_keep_the_previous_result(fast_overrides):
+    at = wait_for_training(open_page("pages/explore.py", **fast_overrides))
+    at.sidebar.number_input(key="size").set_value(4).run()  # monsters can no longer start 5 cells away
+    assert not at.exception
+    assert any("cannot be trained" in e.value and "at most size-1" in e.value for e in at.error)
+    assert any("Showing the previous run" in c.value for c in at.caption)
+    assert len(animations(at)) == 1
+    assert at.button(key="explore_train").disabled
+
+
+def test_stop_cancels_training_and_says_so():
+    at = open_page("pages/explore.py", train_steps=5_000_000, eval_episodes=5)
+    assert any(job.running for job in at.session_state["jobs"]["explore"])
+    assert not at.button(key="explore_stop").disabled
+    at.button(key="explore_stop").click().run()
+    wait_for_training(at)
+    assert not at.exception
+    assert any("Training stopped" in w.value for w in at.warning)
+    assert not animations(at) and not at.session_state["shown"].get("explore")
+
+
+def test_recent_runs_restore_their_settings_from_the_cache(fast_overrides):
+    at = wait_for_training(open_page("pages/explore.py", **fast_overrides))
+    at.sidebar.number_input(key="seed").set_value(1).run()
+    at.button(key="explore_train").click().run()
+    wait_for_training(at)
+    assert at.session_state["history"][0].seed == 1
+    at.sidebar.selectbox(key="history_choice").set_value(1).run()
+    at.button(key="history_restore").click().run()
+    assert_clean(at)
+    assert at.sidebar.number_input(key="seed").value == 0
+    assert not any(at.session_state["jobs"].values())  # replayed, not retrained
+    assert at.session_state["shown"]["explore"][0].seed == 0
+
+
+def test_preset_trains_both_agents_and_the_random_floor_side_by_side(fast_overrides):
+    at = wait_for_training(open_page("pages/compare.py", **fast_overrides, random="true"))
+    assert_clean(at)
+    [animation] = animations(at)
+    assert {trace["xaxis"] for trace in animation["data"]} == {"x", "x2", "x3"}
+    titles = [a["text"] for a in animation["layout"]["annotations"]]
+    assert any("Trained on 25-step episodes" in t for t in titles)
+    assert any("Trained on 200-step episodes" in t for t in titles)
+    assert any("Random" in t for t in titles)
+    [bars] = [fig for fig in figures(at) if fig["data"][0]["type"] == "bar"]
+    names = [trace["name"] for trace in bars["data"]]
+    assert names[:2] == ["Trained on 25-step episodes", "Trained on 200-step episodes"]
+    assert any("What to notice" in m.value for m in at.markdown)
+
+
+def test_preset_replays_instantly_on_a_second_click(fast_overrides):
+    at = wait_for_training(open_page("pages/compare.py", **fast_overrides))
+    at.button(key="compare_train").click().run()
+    assert not any(at.session_state["jobs"].values())
+    assert any("Loaded from the cache" in c.value for c in at.caption)
+    assert len(animations(at)) == 1
+
+
+def test_preset_rejects_bad_links_without_a_traceback(fast_overrides):
+    at = open_page("pages/compare.py", **fast_overrides, random="maybe", episode=9)
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "`random=maybe` was ignored" in errors and "`episode=9` was ignored" in errors
+    wait_for_training(at)

@@ -1,0 +1,131 @@
+"""Figure structure: the synced animation, goal plots, learning curve and bars."""
+
+import numpy as np
+import pytest
+
+from gmg import render
+from gmg.envs import ENVS
+from gmg.rollout import Rollout
+
+
+@pytest.fixture(scope="module")
+def animation(fast_result):
+    panels = [("Training distribution", fast_result.rollouts["train"]),
+              ("Test distribution", fast_result.rollouts["test"])]
+    return render.trajectory_animation(fast_result.env, panels, episode=1)
+
+
+def test_animation_has_two_synced_maps_with_one_frame_per_step(animation, fast_result):
+    test_length = fast_result.rollouts["test"].episode_length
+    kinds = len(fast_result.env.sprite_styles)
+    assert {trace.xaxis for trace in animation.data} == {"x", "x2"}
+    assert len(animation.frames) == test_length + 1
+    # every frame moves every dynamic trace of both maps: sprites, the agent's trail, the status line
+    assert all(list(frame.traces) == list(range(2 * (kinds + 2))) for frame in animation.frames)
+    steps = animation.layout.sliders[0].steps
+    assert [step.args[0][0] for step in steps] == [frame.name for frame in animation.frames]
+    play = animation.layout.updatemenus[0].buttons[0]
+    assert play.label == "Play" and play.args[1]["frame"]["redraw"] is False
+
+
+def test_animation_is_drawn_with_shapes_fixed_axes_and_marker_symbols(animation, fast_result):
+    size = fast_result.env.config.size
+    assert not any(trace.type == "heatmap" for trace in animation.data)  # it would vanish under redraw=False
+    assert len(animation.layout.shapes) == 2 * (1 + 2 * (size - 1))  # frame and grid lines per map
+    for axis in (animation.layout.yaxis, animation.layout.yaxis2):
+        assert axis.range[0] > axis.range[1]  # reversed: row 0 at the top
+        assert axis.fixedrange
+    assert animation.layout.xaxis.range == (-0.5, size - 0.5)
+    symbols = {trace.marker.symbol for trace in animation.data if trace.mode == "markers"}
+    assert symbols == {symbol for symbol, _, _ in fast_result.env.sprite_styles.values()}
+
+
+def test_shorter_training_episode_holds_its_last_frame_and_says_so(animation, fast_result):
+    train_length = fast_result.rollouts["train"].episode_length
+    kinds = len(fast_result.env.sprite_styles)
+    agent = kinds - 1  # the agent is drawn last, on top
+    last_train = animation.frames[train_length].data[agent]
+    later = animation.frames[-1].data[agent]
+    assert (later.x, later.y) == (last_train.x, last_train.y)
+    titles = [annotation.text for annotation in animation.layout.annotations]
+    assert any(f"last frame held after t={train_length}" in text for text in titles)
+    assert "episode over" in animation.frames[-1].data[kinds + 1].text[0]
+    assert "episode over" not in animation.frames[train_length].data[kinds + 1].text[0]
+
+
+def test_status_line_reports_the_step_and_what_was_collected(animation):
+    status = animation.frames[3].data[-1].text[0]
+    assert "t=3" in status and "shields held" in status and "monsters alive" in status
+    assert "apples" in status and "collected" in status
+
+
+def test_long_episodes_are_subsampled_to_the_frame_budget():
+    times = render.frame_times(1000, max_frames=400)
+    assert len(times) <= 400 and times[0] == 0 and times[-1] == 1000
+    assert render.frame_times(200) == list(range(201))
+
+
+def _rollout_cleared_at(clear_step: int, length: int = 10) -> Rollout:
+    """Two episodes: the last monster dies before `clear_step` in the first, never in the second."""
+    alive = np.ones((2, length), dtype=np.int64)
+    alive[0, clear_step:] = 0
+    shields = np.zeros((2, length), dtype=np.int64)
+    shields[:, ::2] = 1
+    events = {"apple": np.ones((2, length), dtype=np.int64), "shield": shields, "hit": np.zeros_like(shields),
+              "kill": np.zeros_like(shields), "monsters_alive": alive}
+    loglik = {"apples": np.full((2, length), -0.1), "shields": np.full((2, length), -2.0)}
+    return Rollout("test", length, events, np.zeros((2, length)), np.ones((2, length), bool), loglik, [],
+                   np.zeros((0, length), dtype=np.int64))
+
+
+def test_goal_counts_are_cumulative_per_goal_and_mark_where_the_last_monster_died():
+    env = ENVS["monster"]()
+    fig = render.goal_count_figure(env, [("test", _rollout_cleared_at(4))], episode=0, split_label="last monster died")
+    apples, shields = (trace for trace in fig.data if trace.y is not None and len(trace.y) > 1)
+    assert apples.name == "apples (intended goal)" and shields.name == "shields (proxy goal)"
+    assert list(apples.y) == list(range(1, 11)) and shields.y[-1] == 5
+    assert [shape.x0 for shape in fig.layout.shapes] == [4]
+    assert "last monster died: t=4" in fig.layout.annotations[0].text
+    averaged = render.goal_count_figure(env, [("test", _rollout_cleared_at(4))], split_label="last monster died")
+    assert "in 50% of episodes" in averaged.layout.annotations[0].text
+
+
+def test_goal_plots_say_when_the_goals_never_came_apart():
+    env = ENVS["monster"]()
+    fig = render.posterior_figure(env, [("test", _rollout_cleared_at(4))], episode=1, split_label="last monster died")
+    assert not fig.layout.shapes
+    assert "never" in fig.layout.annotations[0].text
+
+
+def test_posterior_is_a_stacked_probability_per_goal():
+    env = ENVS["monster"]()
+    fig = render.posterior_figure(env, [("test", _rollout_cleared_at(4))], window=3)
+    stacked = [trace for trace in fig.data if trace.stackgroup]
+    assert [trace.name for trace in stacked] == ["apples (intended goal)", "shields (proxy goal)"]
+    total = np.array(stacked[0].y) + np.array(stacked[1].y)
+    assert np.allclose(total, 1.0) and stacked[0].y[-1] > 0.9  # the actions fit apples far better
+    assert tuple(fig.layout.yaxis.range) == (0, 1)
+
+
+def test_learning_curve_keeps_its_x_range_while_rows_arrive(fast_result):
+    env = fast_result.env
+    rows = fast_result.trained.curve
+    fig = render.learning_curve_figure(env, rows[:3], total_steps=20000)
+    assert tuple(fig.layout.xaxis.range) == (0, 20000)
+    names = [trace.name for trace in fig.data]
+    assert names[:2] == ["apples (intended goal)", "shields (proxy goal)"]
+    assert "hit events" in names and "reward (what it learns from)" in names
+    assert list(fig.data[0].y) == [row["apple_per_100_steps"] for row in rows[:3]]
+
+
+def test_metric_bars_group_runs_and_mark_missing_values():
+    runs = {"25-step": {"a": 1.0, "b": None}, "200-step": {"a": 2.0, "b": 3.0}}
+    fig = render.metric_bars(runs, {"a": "Apples", "b": "Shields"}, "Test maps")
+    assert [trace.name for trace in fig.data] == ["25-step", "200-step"]
+    assert list(fig.data[0].x) == ["Apples", "Shields"]
+    assert list(fig.data[0].text) == ["1", "n/a"]
+
+
+def test_metric_label_reads_like_english():
+    assert render.metric_label("apples_per_100_after_clear") == "Apples / 100 steps after clear"
+    assert render.metric_label("monster_hits_per_episode") == "Monster hits / episode"
