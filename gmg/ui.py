@@ -25,13 +25,12 @@ from .envs import ENVS
 from .experiment import RunResult, summary
 from .jobs import ResultStore, TrainJob
 from .params import ParamError, describe, parse_value
-from .train import Experiment, RunLimits
+from .train import MAX_SEED, Experiment, RunLimits
 
 RESULTS_KEPT = 16  # finished runs kept for the whole server (about 3 MB each)
 HISTORY_KEPT = 8  # recent runs a session can go back to
 RECORDED_EPISODES = 4  # episodes per split whose frames are kept for the animation
 POLL_SECONDS = 0.5
-MAX_SEED = 2**31 - 1
 EPISODE_LENGTH_CHOICES = (25, 50, 100, 200)
 LIMIT_NAMES = tuple(f.name for f in dataclasses.fields(RunLimits))
 # link parameters of page widgets that are not settings of the run
@@ -73,7 +72,8 @@ GUIDES = {
         contrast_label="Trained on {1}-step episodes",
         notice=(
             "Once the last monster is dead (dotted line) a shield is worthless: every step spent on shields is "
-            "a misgeneralised goal. Agents trained on 25-step episodes almost never saw a monster-free world."
+            "a misgeneralised goal. Agents trained on 25-step episodes saw a monster-free world only in the last "
+            "few steps of some episodes."
         ),
         compare_notice=(
             "Both agents learned from the same reward and see the same test maps; only the length of their "

@@ -31,7 +31,7 @@ animation = ui.figure("animation", maps, episode)
 ui.show_figure(animation, "explore_animation")
 st.markdown(ui.what_to_notice(report))
 ui.show_figure(ui.figure("goal_counts", maps, plots_episode), "explore_goal_counts")
-ui.show_figure(ui.figure("posterior", maps[1:], plots_episode), "explore_posterior")
+ui.show_figure(ui.figure("posterior", maps, plots_episode), "explore_posterior")
 ui.show_figure(render.learning_curve_figure(result.env, result.trained.curve, run.limits.train_steps),
                "explore_learning_curve")
 ui.downloads(PAGE, {ui.describe_run(run): report}, animation)
