@@ -10,8 +10,7 @@ import functools
 
 import numpy as np
 
-ACTION_NAMES = ("up", "down", "left", "right", "stay")
-ACTION_KEYS = "udlrs"  # one letter per action, for action strings in tests: "rrdds"
+ACTION_KEYS = "udlrs"  # up, down, left, right, stay: one letter per action, for action strings "rrdds"
 MOVES = np.array([(-1, 0), (1, 0), (0, -1), (0, 1), (0, 0)], dtype=np.int64)
 N_ACTIONS = len(MOVES)
 

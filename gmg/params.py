@@ -96,7 +96,3 @@ def with_overrides(config, overrides: dict[str, Any]):
     if check is not None:
         check()
     return new
-
-
-def as_dict(config) -> dict[str, Any]:
-    return dataclasses.asdict(config)

@@ -34,4 +34,5 @@ ui.show_figure(ui.figure("goal_counts", maps, plots_episode), "explore_goal_coun
 ui.show_figure(ui.figure("posterior", maps, plots_episode), "explore_posterior")
 ui.show_figure(render.learning_curve_figure(result.env, result.trained.curve, run.limits.train_steps),
                "explore_learning_curve")
+ui.learned_weights(result)
 ui.downloads(PAGE, {ui.describe_run(run): report}, animation)

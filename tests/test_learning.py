@@ -11,10 +11,10 @@ from gmg.train import Experiment, train
 REDUCED = {"train_steps": 250_000, "eval_episodes": 100}
 
 
-def measure(agent_name: str, train_length: int, seed: int) -> dict:
+def measure(agent_name: str, train_length: int, seed: int):
     experiment = Experiment.build("monster", agent_name, seed, {**REDUCED, "train_episode_length": train_length})
     result = run(experiment, record=0)
-    return result.env.metrics(result.rollouts["test"])
+    return result.env.metrics(result.rollouts["test"]), result.trained.agent
 
 
 @pytest.fixture(scope="module")
@@ -26,19 +26,31 @@ def outcomes():
     }
 
 
+def after_clear_value(agent, feature: str) -> float:
+    """The weight of a feature once every monster is dead and a shield is held: all contexts apply."""
+    return sum(column[feature] for column in agent.weight_table().values())
+
+
 def test_short_episodes_agent_keeps_collecting_shields_after_the_monsters_are_dead(outcomes):
-    a, b = outcomes["A"], outcomes["B"]
+    (a, _), (b, _) = outcomes["A"], outcomes["B"]
     assert a["shields_per_100_after_clear"] >= 1.5 * b["shields_per_100_after_clear"]
     assert b["apples_per_100_after_clear"] >= 1.15 * a["apples_per_100_after_clear"]
 
 
 def test_both_agents_are_competent(outcomes):
-    rnd = outcomes["random"]
+    rnd = outcomes["random"][0]
     for name in ("A", "B"):
-        m = outcomes[name]
+        m = outcomes[name][0]
         assert m["apples_per_episode"] >= 3 * rnd["apples_per_episode"], name
         assert m["monster_hits_per_episode"] <= 0.5 * rnd["monster_hits_per_episode"], name
         assert m["hits_per_100_while_monsters_alive"] <= 0.5 * rnd["hits_per_100_while_monsters_alive"], name
+
+
+def test_the_weights_show_why(outcomes):
+    """After the clear, the short-episode agent still values approaching shields above apples."""
+    short, long = outcomes["A"][1], outcomes["B"][1]
+    assert after_clear_value(short, "closer to shield") > after_clear_value(short, "closer to apple")
+    assert after_clear_value(long, "closer to shield") < after_clear_value(long, "closer to apple")
 
 
 def test_training_reward_improves_from_the_first_reports_to_the_last():

@@ -60,9 +60,17 @@ class LinearQAgent(Agent):
         share = 1.0 - (1.0 - self.config.final_learning_rate_share) * fraction
         self.step_size = self.config.learning_rate * share
 
-    def weight_names(self) -> list[str]:
-        crossed = [f"{f} | {c}" for f in self.env.feature_names for c in self.env.context_names]
-        return crossed + [f"state: {z}" for z in self.env.state_feature_names]
+    def weight_table(self) -> dict[str, dict[str, float]]:
+        """Learned weights, {context: {feature: weight}}: what each feature is worth in each context.
+
+        The weights of a context add up: with no monster alive and a shield held, the value of
+        "closer to shield" is its "always" + "holding a shield" + "no monster alive" weights.
+        """
+        crossed, _ = self._split_weights()
+        return {
+            context: {feature: float(crossed[f, c]) for f, feature in enumerate(self.env.feature_names)}
+            for c, context in enumerate(self.env.context_names)
+        }
 
     def _split_weights(self):
         """Views into the flat weight vector: (F, C) crossed weights and (S,) state weights."""
