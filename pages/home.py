@@ -22,9 +22,9 @@ the learner made between goals the training data could not tell apart.
 
 **The Monster gridworld** (Shah et al.). Apples give reward (the *intended* goal); shields
 protect against monsters that chase the agent (the *proxy* goal: useful only while monsters
-live). Trained on short 25-step episodes, an agent almost never sees a world without monsters,
-so it may learn "collect shields" as a goal in itself — and keep collecting them in long
-200-step test episodes after the last monster died. Trained on 200-step episodes, it learns that
+live). Trained on short 25-step episodes, an agent sees a world without monsters only in the
+last few steps of some episodes, so it learns "collect shields" as a goal in itself — and keeps
+collecting them in long 200-step test episodes after the last monster died. Trained on 200-step episodes, it learns that
 shields stop mattering.
 """
 )
