@@ -1,4 +1,4 @@
-"""Plotly figures for the explorer: synced trajectory animation, goal plots, learning curves, bars.
+"""Plotly figures for the explorer: synced trajectory animation, policy fields, goal plots, learning curves, bars.
 
 Pure functions of library objects (environments, rollouts, curve rows, metric dicts) returning
 `go.Figure`s; no Streamlit here, so the CLI or a notebook can draw the same pictures.
@@ -19,12 +19,16 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from . import goals
+from . import goals, grid
+from .probe import CATEGORIES
 
 # Browsers animate a few hundred client-side frames smoothly; longer episodes are subsampled.
 MAX_FRAMES = 400
 FRAME_MS = 120
 POSTERIOR_WINDOW = 20
+STATUS_ROWS = 1.6  # map rows of room below an animated map for its status line
+ANIMATION_CHROME_PX = 230  # an animation's height not spent on the map: margins, titles, slider
+SPRITE_CELLS = 0.6  # sprite marker size, in cells
 
 ROLE_COLOURS = {"intended": "#2ca02c", "proxy": "#1f77b4"}
 EVENT_COLOURS = ("#d62728", "#9467bd", "#8c564b", "#e377c2")
@@ -64,7 +68,7 @@ def _grid_shape(env) -> tuple[int, int]:
     return size, size
 
 
-def _split_steps(env, rollout) -> np.ndarray:
+def goal_split_steps(env, rollout) -> np.ndarray:
     """Per episode, the first step begun after the goals came apart (-1 if they never did)."""
     mask = env.after_goal_split_mask(rollout) & rollout.active
     return np.where(mask.any(1), mask.argmax(1), -1)
@@ -72,7 +76,7 @@ def _split_steps(env, rollout) -> np.ndarray:
 
 def _split_note(env, rollout, episode, split_label) -> tuple[float | None, str]:
     """Where to mark that the goals came apart (median over episodes when averaging) and a subtitle."""
-    steps = _split_steps(env, rollout)
+    steps = goal_split_steps(env, rollout)
     if episode is not None:
         if steps[episode] < 0:
             return None, f"{split_label}: never in this episode"
@@ -170,9 +174,7 @@ def trajectory_animation(
         titles.append(f"<b>{title}</b><br><sup>{length}-step episode{note}</sup>")
     fig = make_subplots(1, len(panels), subplot_titles=titles, horizontal_spacing=0.04)
 
-    # Marker size in px from the map's pixel height, so sprites fill about 60% of a cell.
-    map_px = (height - 230) * rows / (rows + 1.6)
-    marker_px = max(5, 0.6 * map_px / rows)
+    marker_px = SPRITE_CELLS * _cell_px(height, ANIMATION_CHROME_PX, rows + STATUS_ROWS)
     per_panel = [_panel_traces(env, r, episode, times, trail) for r in rollouts]
     n_dynamic = len(env.sprite_styles) + 2
     shapes = []
@@ -181,12 +183,8 @@ def trajectory_animation(
         first = traces[0]
         for k, (kind, (symbol, colour, label)) in enumerate(env.sprite_styles.items()):
             fig.add_trace(
-                go.Scatter(
-                    **first[k], mode="markers", name=label, legendgroup=kind, showlegend=p == 0,
-                    marker=dict(symbol=symbol, color=colour, size=marker_px,
-                                line=dict(width=2 if symbol in ("x", "cross") else 0, color=colour)),
-                    hoverinfo="skip",
-                ),
+                go.Scatter(**first[k], mode="markers", name=label, legendgroup=kind, showlegend=p == 0,
+                           marker=_sprite_marker(symbol, colour, marker_px), hoverinfo="skip"),
                 1, p + 1,
             )
         fig.add_trace(
@@ -200,9 +198,7 @@ def trajectory_animation(
             1, p + 1,
         )
         shapes += _grid_shapes(env, rollouts[p].frames[0].rows(slice(episode, episode + 1)), rows, cols, axis)
-        fig.update_xaxes(range=[-0.5, cols - 0.5], visible=False, fixedrange=True, row=1, col=p + 1)
-        fig.update_yaxes(range=[rows + 1.1, -0.5], visible=False, fixedrange=True,
-                         scaleanchor=f"x{axis}", scaleratio=1, row=1, col=p + 1)
+        _map_axes(fig, p, rows, cols, bottom=rows - 0.5 + STATUS_ROWS)
 
     frames = [
         {"name": str(t), "data": [trace for traces in per_panel for trace in traces[i]],
@@ -237,6 +233,24 @@ def trajectory_animation(
     return fig
 
 
+def _cell_px(height: int, chrome_px: int, cells_tall: float) -> float:
+    """A map cell's size in px: the map gets the figure's height minus its chrome (margins, titles, slider)."""
+    return max(8.0, (height - chrome_px) / cells_tall)
+
+
+def _sprite_marker(symbol: str, colour: str, size: float) -> dict:
+    # line-only symbols (x, cross) need a stroke to show at all
+    return dict(symbol=symbol, color=colour, size=size,
+                line=dict(width=2 if symbol in ("x", "cross") else 0, color=colour))
+
+
+def _map_axes(fig: go.Figure, panel: int, rows: int, cols: int, bottom: float) -> None:
+    """Fixed square cells, row 0 at the top; `bottom` leaves room under the map (a status line)."""
+    fig.update_xaxes(range=[-0.5, cols - 0.5], visible=False, fixedrange=True, row=1, col=panel + 1)
+    fig.update_yaxes(range=[bottom, -0.5], visible=False, fixedrange=True,
+                     scaleanchor=f"x{'' if panel == 0 else panel + 1}", scaleratio=1, row=1, col=panel + 1)
+
+
 def _grid_shapes(env, state, rows: int, cols: int, axis: str) -> list[dict]:
     """Cells as layout shapes (they stay put while frames animate)."""
     ref = dict(xref=f"x{axis}", yref=f"y{axis}", layer="below")
@@ -252,6 +266,84 @@ def _grid_shapes(env, state, rows: int, cols: int, axis: str) -> list[dict]:
         shapes += [dict(type="rect", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5,
                         fillcolor=colour, line=dict(width=0), **ref) for r, c in np.asarray(cells).reshape(-1, 2)]
     return shapes
+
+
+# ---------------------------------------------------------------- policy field
+SERVES_COLOURS = {**ROLE_COLOURS, "both": "#b3b3b3", "neither": "#6e6e6e"}
+POLICY_TOP_PX = 140  # room above the maps for a legend of up to two rows, then the subplot titles
+POLICY_CHROME_PX = POLICY_TOP_PX + 50  # a policy field's height not spent on the map
+MOVE_NAMES = ("up", "down", "left", "right", "stay")  # in grid.MOVES order
+ARROW_CELLS = 0.6  # arrow marker size, in cells
+# plotly's "arrow" symbol has its tip on the point and its body 0.95 marker sizes behind it (plotly.js
+# symbol_defs: height 2 r sin 72 degrees, r = size / 2); shifting the point half that length along the
+# move centres the arrow in its cell
+ARROW_SHIFT = 0.95 * ARROW_CELLS / 2
+STAY_CELLS = 0.25
+
+
+def serves_label(env, category: str) -> str:
+    """Legend text for a PolicyField category: 'serves apples (intended goal)', 'serves both goals'."""
+    if category in env.goals:
+        return f"serves {goal_label(env, category)}"
+    return {"both": "serves both goals", "neither": "serves neither goal"}[category]
+
+
+def _policy_arrows(env, field, selected: np.ndarray, cell_px: float, category: str) -> go.Scatter:
+    """The greedy moves of the selected cells as one trace: arrows rotated to the move, dots for staying."""
+    moves = grid.MOVES[field.actions[selected]]  # (K, 2) row, col steps
+    stay = (moves == 0).all(1)
+    cells = field.cells[selected] + ARROW_SHIFT * moves
+    # marker.angle is clockwise from screen-up, and row numbers grow downwards
+    angles = np.degrees(np.arctan2(moves[:, 1], -moves[:, 0]))
+    hover = [
+        f"row {r}, col {c}: {MOVE_NAMES[a]} · {serves_label(env, category)}"
+        + (" (a tie between equally valued moves, one drawn at random)" if tied else "")
+        for (r, c), a, tied in zip(field.cells[selected], field.actions[selected], field.tied[selected])
+    ]
+    return go.Scatter(
+        x=cells[:, 1], y=cells[:, 0], mode="markers", name=serves_label(env, category), legendgroup=category,
+        showlegend=False, text=hover, hovertemplate="%{text}<extra></extra>",
+        marker=dict(symbol=np.where(stay, "circle", "arrow"), angle=angles, color=SERVES_COLOURS[category],
+                    size=np.where(stay, STAY_CELLS, ARROW_CELLS) * cell_px, line=dict(width=0)),
+    )
+
+
+def policy_field_figure(env, panels: list[tuple[str, object, object]], height: int = 560) -> go.Figure:
+    """Where would the agent go from every free cell? One map per (title, state, PolicyField) panel.
+
+    `state` is the one-row state the field was probed on (gmg.probe): its objects are drawn as in
+    the animation, but not the agent, whom the field puts on every free cell. Each free cell shows
+    the agent's greedy move, an arrow (a dot to stay put) coloured by the candidate goal it serves.
+    """
+    rows, cols = _grid_shape(env)
+    titles = [f"<b>{title}</b><br><sup>{env.status(state)[0]}</sup>" for title, state, _ in panels]
+    fig = make_subplots(1, len(panels), subplot_titles=titles, horizontal_spacing=0.04)
+    cell_px = _cell_px(height, POLICY_CHROME_PX, rows)
+    shapes = []
+    for p, (_, state, field) in enumerate(panels):
+        sprites = env.sprites(state)
+        for kind, (symbol, colour, label) in env.sprite_styles.items():
+            if kind == "agent":  # the field puts the agent on every free cell
+                continue
+            positions, shown = sprites[kind]
+            on = positions[0, shown[0]]
+            fig.add_trace(go.Scatter(x=on[:, 1], y=on[:, 0], mode="markers", name=label, legendgroup=kind,
+                                     showlegend=p == 0, marker=_sprite_marker(symbol, colour, SPRITE_CELLS * cell_px),
+                                     hoverinfo="skip"), 1, p + 1)
+        for category in CATEGORIES:
+            fig.add_trace(_policy_arrows(env, field, field.serves == category, cell_px, category), 1, p + 1)
+        shapes += _grid_shapes(env, state, rows, cols, "" if p == 0 else str(p + 1))
+        _map_axes(fig, p, rows, cols, bottom=rows - 0.5)
+    # legend entries of their own: every category listed, each with the same right-pointing arrow (a data
+    # trace's entry would show its first point, whatever its direction, and none for an empty category)
+    for category in CATEGORIES:
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=serves_label(env, category),
+                                 legendgroup=category, marker=dict(symbol="arrow", angle=90, size=14,
+                                                                   color=SERVES_COLOURS[category])), 1, 1)
+    fig.update_layout(shapes=shapes)
+    _style(fig, "Where would the agent go from each cell? (arrow: its best move; dot: stay put)", height)
+    fig.update_layout(margin=dict(t=POLICY_TOP_PX))
+    return fig
 
 
 # ---------------------------------------------------------------- goal plots

@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
-from . import render
+from . import probe, render
 from .agents import AGENTS
 from .envs import ENVS
 from .experiment import RunResult, summary
@@ -34,7 +34,10 @@ POLL_SECONDS = 0.5
 EPISODE_LENGTH_CHOICES = (25, 50, 100, 200)
 LIMIT_NAMES = tuple(f.name for f in dataclasses.fields(RunLimits))
 # link parameters of page widgets that are not settings of the run
-PAGE_LINK_KEYS = ("episode", "plots", "random")
+PAGE_LINK_KEYS = ("episode", "plots", "random", "policy_at")
+# the policy field's moment: where the goals come apart, or t=0. Streamlit writes a bound widget's
+# formatted label into the link, so these options are shown as they are, with a caption each
+POLICY_MOMENTS = ("goals apart", "episode start")
 
 
 # ---------------------------------------------------------------- per-environment presentation
@@ -171,6 +174,39 @@ def figure(kind: str, panels: tuple[Panel, ...], episode: int | None = None) -> 
     raise ValueError(f"unknown figure kind {kind!r}")
 
 
+@dataclass(frozen=True)
+class PolicyView:
+    figure: go.Figure
+    fields: dict  # title -> probe.PolicyField
+    t: int  # the recorded step probed
+    when: str  # which moment that is, for captions
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def policy_view(agents: tuple[tuple[str, Experiment], ...], episode: int, moment: str) -> PolicyView:
+    """Policy fields of each (title, run)'s agent on one recorded test state, and their figure.
+
+    The state is the first run's test episode `episode` at `moment` (one of POLICY_MOMENTS: the
+    first step after the goals came apart, or the last step if they never did; or t=0). Built once
+    per server and shared: treat it as read-only.
+    """
+    store = result_store()
+    source = store.get(agents[0][1])
+    env, rollout = source.env, source.rollouts["test"]
+    split_step = int(render.goal_split_steps(env, rollout)[episode])
+    if moment == "episode start":
+        t, when = 0, _moment_label(env.name, moment)
+    elif split_step >= 0:
+        t, when = split_step, _moment_label(env.name, moment)
+    else:
+        t, when = len(rollout.frames) - 1, f"the last step: the {guide(env.name).split_label} never happened"
+    state = rollout.frames[t].rows(slice(episode, episode + 1))
+    fields = {title: probe.policy_field(store.get(run).env, store.get(run).trained.agent, state)
+              for title, run in agents}
+    figure = render.policy_field_figure(env, [(title, state, field) for title, field in fields.items()])
+    return PolicyView(figure, fields, t, when)
+
+
 # ---------------------------------------------------------------- settings (sidebar)
 @dataclass(frozen=True)
 class Settings:
@@ -200,13 +236,11 @@ def sidebar_settings(page: str, fixed: tuple[str, ...] = ()) -> Settings:
     raw_link = st.query_params.to_dict()
     bar = st.sidebar
     bar.header("Settings")
-    env_name = _bound(page, bar.selectbox, "Environment", "env", options=list(ENVS),
-                      format_func=lambda name: ENVS[name].title, raw_link=raw_link,
-                      help="Only the Monster gridworld for now.")
-    agent_name = _bound(page, bar.selectbox, "Agent", "agent", options=list(AGENTS),
-                        format_func=lambda name: AGENTS[name].title, raw_link=raw_link,
-                        help="Linear Q-learning learns in seconds; the random agent is the floor every metric "
-                             "is read against.")
+    env_name = _bound(page, bar.selectbox, "Environment", "env", options=list(ENVS), raw_link=raw_link,
+                      help="; ".join(f"{name}: {cls.title}" for name, cls in ENVS.items()) + ". Only Monster for now.")
+    agent_name = _bound(page, bar.selectbox, "Agent", "agent", options=list(AGENTS), raw_link=raw_link,
+                        help="linear_q: linear Q-learning, learns in seconds; random: the floor every metric is "
+                             "read against.")
     seed = _bound(page, bar.number_input, "Seed", "seed", min_value=0, max_value=MAX_SEED, value=0, step=1,
                   raw_link=raw_link, help="Same seed and settings give the same run, replayed from the cache.")
     env_rows = [row for row in describe(ENVS[env_name].Config) if row["name"] not in fixed]
@@ -247,8 +281,8 @@ def _param_widget(page: str, container, row: dict, raw_link: dict):
     common = dict(help=row["help"], raw_link=raw_link, config_cls=_owner_config(name))
     if name == "train_episode_length":
         options = sorted(set(EPISODE_LENGTH_CHOICES) | {default})
-        return _bound(page, container.segmented_control, "Training episode length", name, options=options,
-                      default=default, required=True, format_func=lambda v: f"{v} steps",
+        return _bound(page, container.segmented_control, "Training episode length (steps)", name, options=options,
+                      default=default, required=True,
                       **{**common, "help": row["help"] + ". 25 is the goal-misgeneralisation setting, 200 the cure."})
     if row["choices"]:
         return _bound(page, container.selectbox, label, name, options=list(row["choices"]),
@@ -269,7 +303,13 @@ def _param_widget(page: str, container, row: dict, raw_link: dict):
 
 
 def _bound(page: str, widget, label: str, key: str, raw_link: dict, config_cls=None, **kwargs):
-    """A widget bound to the query parameter `key`; a link value it refused becomes an error message."""
+    """A widget bound to the query parameter `key`; a link value it refused becomes an error message.
+
+    No `format_func`: Streamlit writes the displayed label into the link, so a formatted option
+    would make links carry labels that the same widget then refuses. Options read as they are.
+    """
+    if "format_func" in kwargs:
+        raise TypeError("bound widgets take no format_func (see _bound's docstring)")
     value = widget(label, key=key, bind="query-params", persist_state="session", **kwargs)
     raw = raw_link.get(key)
     if raw is not None and not _same(value, raw):
@@ -357,9 +397,25 @@ def view_controls(page: str) -> tuple[int, int | None]:
                    options=list(range(1, RECORDED_EPISODES + 1)), default=1, required=True, raw_link=raw_link,
                    help="The first evaluation episodes of each split are recorded frame by frame.")
     scope = _bound(page, bar.radio, "Goal plots show", "plots", options=["all", "episode"], raw_link=raw_link,
-                   format_func=lambda v: "the mean over all evaluated episodes" if v == "all"
-                   else "the animated episode only")
+                   captions=["the mean over all evaluated episodes", "the animated episode only"])
     return shown - 1, (shown - 1 if scope == "episode" else None)
+
+
+def policy_moment_control(page: str, env_name: str) -> str:
+    """Sidebar 'View', continued: the moment of the animated test episode the policy field shows.
+
+    In the sidebar, drawn on every run, so the link keeps the choice while a run trains.
+    """
+    return _bound(page, st.sidebar.radio, "Policy field at", "policy_at", options=list(POLICY_MOMENTS),
+                  captions=[_moment_label(env_name, moment) for moment in POLICY_MOMENTS],
+                  raw_link=st.query_params.to_dict(),
+                  help="The moment of the animated test episode at which the agent is put on every free cell.")
+
+
+def _moment_label(env_name: str, moment: str) -> str:
+    if moment == "episode start":
+        return "the start of the episode"
+    return f"the first step after the {guide(env_name).split_label}"
 
 
 # ---------------------------------------------------------------- training
@@ -619,6 +675,43 @@ def learned_weights(result: RunResult) -> None:
             "column. " + guide(result.env.name).weights_hint
         )
         st.dataframe(pd.DataFrame(table()).round(3))
+
+
+def policy_field_section(page: str, runs: tuple[tuple[str, Experiment], ...], episode: int, moment: str) -> None:
+    """'Where would it go?': the learning agents of (title, run) side by side on the first run's test state."""
+    st.subheader("Where would it go? (policy from every cell)")
+    agents = tuple((title, run) for title, run in runs if AGENTS[run.agent_name].learns)
+    if not agents:
+        st.caption("An agent that does not learn has no preferences to draw.")
+        return
+    view = policy_view(agents, episode, moment)
+    place = f"test episode {episode + 1} at t={view.t}, {view.when}"
+    if len(agents) == 1:
+        scene = f"{place[0].upper()}{place[1:]}."
+    else:
+        scene = (f"{'Both' if len(agents) == 2 else 'All'} agents on one state: {place}, as played in the run "
+                 f"“{agents[0][0]}”. Their test maps start the same (same seed), but their episodes diverge, so "
+                 "one recorded state serves all.")
+    st.caption(f"{scene} The agent is put on every free cell in turn; everything else (monsters, items, what it "
+               "holds) stays as recorded. Equally valued moves are drawn at random with a fixed seed; hover an "
+               "arrow for its cell.")
+    show_figure(view.figure, f"{page}_policy_field")
+    st.markdown(policy_notice(agents[0][1].env_name, view.fields))
+
+
+def policy_notice(env_name: str, fields: dict) -> str:
+    """One line: from which share of the free cells each agent heads for only one goal."""
+    goals = ENVS[env_name].goals
+
+    def shares(field):
+        return (f"{goals['proxy']} only (proxy goal) from **{field.shares['proxy']:.0%}** of the free cells, "
+                f"{goals['intended']} only (intended goal) from **{field.shares['intended']:.0%}**")
+
+    if len(fields) == 1:
+        per_agent = f"The agent heads for {shares(next(iter(fields.values())))}"
+    else:
+        per_agent = "; ".join(f"{title}: {shares(field)}" for title, field in fields.items())
+    return f"**What to notice.** {per_agent}; grey arrows serve both goals or neither."
 
 
 def downloads(page: str, reports: dict[str, dict], animation: go.Figure) -> None:

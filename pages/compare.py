@@ -17,6 +17,7 @@ settings = ui.sidebar_settings(PAGE, fixed=("train_episode_length",))
 include_random = ui.page_toggle(PAGE, "Add the random agent", "random",
                                 help="An agent that acts at random: the floor every metric is read against.")
 episode, plots_episode = ui.view_controls(PAGE)
+policy_at = ui.policy_moment_control(PAGE, settings.env_name)
 experiments = ui.checked(lambda: ui.preset_experiments(settings, include_random)) or []
 ui.training_controls(PAGE, experiments, label="Train both agents")
 
@@ -30,6 +31,7 @@ st.markdown(ui.compare_notice(reports))
 test_maps = tuple((ui.preset_title(run), run, "test") for run, _ in shown)
 animation = ui.figure("animation", test_maps, episode)
 ui.show_figure(animation, "compare_animation")
+ui.policy_field_section(PAGE, tuple((title, run) for title, run, _ in test_maps), episode, policy_at)
 ui.show_figure(ui.figure("goal_counts", test_maps, plots_episode), "compare_goal_counts")
 ui.show_figure(ui.figure("posterior", test_maps, plots_episode), "compare_posterior")
 ui.downloads(PAGE, reports, animation)

@@ -15,6 +15,7 @@ st.caption(
 )
 settings = ui.sidebar_settings(PAGE)
 episode, plots_episode = ui.view_controls(PAGE)
+policy_at = ui.policy_moment_control(PAGE, settings.env_name)
 ui.history_picker()
 experiment = ui.checked(settings.experiment)
 ui.training_controls(PAGE, [experiment] if experiment else [])
@@ -30,6 +31,7 @@ maps = (("Training distribution", run, "train"), ("Test distribution", run, "tes
 animation = ui.figure("animation", maps, episode)
 ui.show_figure(animation, "explore_animation")
 st.markdown(ui.what_to_notice(report))
+ui.policy_field_section(PAGE, (("Test distribution", run),), episode, policy_at)
 ui.show_figure(ui.figure("goal_counts", maps, plots_episode), "explore_goal_counts")
 ui.show_figure(ui.figure("posterior", maps, plots_episode), "explore_posterior")
 ui.show_figure(render.learning_curve_figure(result.env, result.trained.curve, run.limits.train_steps),

@@ -123,6 +123,15 @@ def test_bad_link_parameters_are_explained_not_raised(fast_overrides):
     assert len(animations(at)) == 1
 
 
+def test_links_carry_the_option_values_the_widgets_accept(fast_overrides):
+    """Streamlit writes a widget's displayed label into the link: labels must equal the values."""
+    at = open_page("pages/explore.py", **fast_overrides, agent="random", train_episode_length=200, plots="episode")
+    assert_clean(at)
+    assert at.selectbox(key="agent").value == "random"
+    assert at.get("button_group")[0].value == 200
+    assert at.radio(key="plots").value == "episode"
+
+
 def test_settings_that_cannot_work_show_an_error_and_keep_the_previous_result(fast_overrides):
     at = wait_for_training(open_page("pages/explore.py", **fast_overrides))
     at.sidebar.number_input(key="size").set_value(4).run()  # monsters can no longer start 5 cells away
@@ -187,3 +196,39 @@ def test_preset_rejects_bad_links_without_a_traceback(fast_overrides):
     errors = " ".join(e.value for e in at.error)
     assert "`random=maybe` was ignored" in errors and "`episode=9` was ignored" in errors
     wait_for_training(at)
+
+
+def policy_fields(at: AppTest) -> list[dict]:
+    return [fig for fig in figures(at) if fig["layout"]["title"]["text"].startswith("Where would the agent go")]
+
+
+def test_explore_shows_the_policy_field_on_the_test_map_after_the_clear(fast_overrides):
+    at = wait_for_training(open_page("pages/explore.py", **fast_overrides))
+    assert_clean(at)
+    [field] = policy_fields(at)
+    assert {trace["xaxis"] for trace in field["data"]} == {"x"}
+    assert any("arrow" in trace["marker"].get("symbol", []) for trace in field["data"])
+    assert any(h.value.startswith("Where would it go?") for h in at.subheader)
+    assert any("Test episode 1 at t=" in c.value for c in at.caption)
+    assert any("of the free cells" in m.value for m in at.markdown)
+    at.sidebar.radio(key="policy_at").set_value("episode start").run()
+    assert_clean(at)
+    assert any("Test episode 1 at t=0, the start of the episode" in c.value for c in at.caption)
+
+
+def test_preset_shows_both_learners_policy_fields_on_one_state(fast_overrides):
+    at = wait_for_training(open_page("pages/compare.py", **fast_overrides, random="true", policy_at="episode start"))
+    assert_clean(at)
+    [field] = policy_fields(at)
+    assert {trace["xaxis"] for trace in field["data"]} == {"x", "x2"}  # the random agent has nothing to draw
+    titles = [a["text"] for a in field["layout"]["annotations"]]
+    assert "Trained on 25-step episodes" in titles[0] and "Trained on 200-step episodes" in titles[1]
+    assert any("Both agents on one state" in c.value and "t=0" in c.value for c in at.caption)
+
+
+def test_a_bad_policy_moment_in_a_link_is_explained(fast_overrides):
+    at = open_page("pages/explore.py", **fast_overrides, policy_at="never")
+    assert not at.exception
+    assert any("`policy_at=never` was ignored: choose one of goals apart, episode start" in e.value for e in at.error)
+    wait_for_training(at)
+    assert len(policy_fields(at)) == 1

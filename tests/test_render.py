@@ -129,3 +129,47 @@ def test_metric_bars_group_runs_and_mark_missing_values():
 def test_metric_label_reads_like_english():
     assert render.metric_label("apples_per_100_after_clear") == "Apples / 100 steps after clear"
     assert render.metric_label("monster_hits_per_episode") == "Monster hits / episode"
+
+
+def test_policy_field_draws_one_arrow_per_free_cell_coloured_by_goal_without_the_agent(fast_result):
+    from gmg.probe import policy_field
+
+    env, rollout = fast_result.env, fast_result.rollouts["test"]
+    state = rollout.frames[10].rows(slice(0, 1))
+    field = policy_field(env, fast_result.trained.agent, state)
+    fig = render.policy_field_figure(env, [("25-step", state, field), ("again", state, field)])
+    size = env.config.size
+    assert not any(trace.type == "heatmap" for trace in fig.data)
+    assert len(fig.layout.shapes) == 2 * (1 + 2 * (size - 1))  # the animation's grid on both maps
+    assert {trace.xaxis for trace in fig.data} == {"x", "x2"}
+    categories = ("intended", "proxy", "both", "neither")
+    arrows = [trace for trace in fig.data if trace.legendgroup in categories and trace.showlegend is False]
+    assert len(arrows) == 2 * 4 and sum(len(trace.x) for trace in arrows) == 2 * len(field.cells)
+    legend = [trace for trace in fig.data if trace.legendgroup in categories and trace.showlegend is not False]
+    assert [trace.name for trace in legend] == ["serves apples (intended goal)", "serves shields (proxy goal)",
+                                                "serves both goals", "serves neither goal"]
+    assert {trace.marker.symbol for trace in legend} == {"arrow"}  # every category listed, even an empty one
+    colours = [trace.marker.color for trace in arrows[:2]]
+    assert colours == [render.ROLE_COLOURS["intended"], render.ROLE_COLOURS["proxy"]]
+    symbols = {trace.marker.symbol for trace in fig.data if trace.legendgroup in env.sprite_styles}
+    assert env.sprite_styles["agent"][0] not in symbols  # the field puts the agent everywhere
+    assert fig.layout.yaxis.range[0] > fig.layout.yaxis.range[1]
+
+
+def test_policy_arrows_point_where_the_move_goes_and_stay_is_a_dot():
+    from gmg.probe import PolicyField
+
+    env = ENVS["monster"]()
+    state = env.from_ascii("\n".join(["@" + "." * 9] + ["." * 10] * 9))
+    # one cell, once per action (up, down, left, right, stay), all serving the intended goal
+    field = PolicyField(cells=np.array([[5, 5]] * 5), actions=np.arange(5), serves=np.array(["intended"] * 5),
+                        tied=np.zeros(5, bool))
+    fig = render.policy_field_figure(env, [("probe", state, field)])
+    [arrows] = [trace for trace in fig.data if trace.legendgroup == "intended" and trace.showlegend is False]
+    assert list(arrows.marker.symbol) == ["arrow"] * 4 + ["circle"]
+    # degrees clockwise from screen-up (plotly wraps them to [-180, 180)); rows grow downwards
+    assert [angle % 360 for angle in arrows.marker.angle] == [0, 180, 270, 90, 0]
+    shift = render.ARROW_SHIFT
+    assert list(arrows.y[:2]) == [5 - shift, 5 + shift] and list(arrows.x[2:4]) == [5 - shift, 5 + shift]
+    assert (arrows.x[4], arrows.y[4]) == (5, 5)
+    assert "row 5, col 5: stay" in arrows.text[4]

@@ -315,6 +315,24 @@ class MonsterEnv:
         cand = grid.all_moves(state.agent, state.size, state.size)
         return -self._distances(cand, items, state.size).min(-1, initial=4 * state.size).astype(np.float64)
 
+    def probe_states(self, state: MonsterState, row: int) -> tuple[MonsterState, np.ndarray]:
+        """Batch row `row` copied once per free cell, with the agent moved there: (states, cells (N, 2)).
+
+        A free cell holds no living monster and no item. Everything else (monsters, items, shields
+        held, the step, the key) stays as recorded, so the agent's action values over the batch say
+        where it would go from every cell of that one moment. `state` is not modified.
+        """
+        one = state.rows(slice(row, row + 1))
+        size = state.size
+        items = np.concatenate([one.apples, one.shield_items], 1)
+        taken = grid.occupancy(items, np.ones(items.shape[:2], bool), size, size)
+        taken |= grid.occupancy(one.monsters, one.alive, size, size)
+        cells = grid.cell_grid(size, size)[~taken[0]]
+        # fancy indexing copies, so the probes share no memory with `state`
+        probes = one.rows(np.zeros(len(cells), dtype=np.int64))
+        probes.agent = cells.copy()
+        return probes, cells
+
     def metrics(self, rollout) -> dict[str, float | None]:
         """Per-split metrics from events alone; "after clear" = steps begun with no monster alive."""
         ev, active = rollout.events, rollout.active
