@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from gmg import grid
+from gmg.envs import monster as monster_module
 from gmg.envs.monster import MonsterConfig, MonsterEnv
 
 APPLE_REWARD = 2.5
@@ -433,3 +434,19 @@ def test_observe_with_no_shields():
     obs = env.observe(state)
     assert (obs["action_features"][..., 2:4] == 0).all()  # no shield here, no shield to get closer to
     assert (env.goal_action_values(state, "shields") == env.goal_action_values(state, "shields")[:, :1]).all()
+
+
+def test_the_docstring_example_plays_as_described():
+    """The module docstring's map: pick up the shield; of the two monsters arriving together, one dies."""
+    env = MonsterEnv(MonsterConfig(size=6, monster_extra_step_prob=0.0))
+    doc_map = monster_module.__doc__.split("::")[1].split("\n\n")[1]  # the indented block after "::"
+    state = env.from_ascii(doc_map)
+    state, reward, events, _ = env.step(state, grid.actions_from_string("d"))
+    assert events["shield"][0] == 1 and state.inventory[0] == 1 and reward[0] == 0
+    for _ in range(6):
+        state, reward, events, _ = env.step(state, grid.actions_from_string("s"))
+        if events["kill"][0] or events["hit"][0]:
+            break
+    assert events["kill"][0] == 1 and events["hit"][0] == 1
+    assert reward[0] == -env.config.hit_penalty
+    assert state.inventory[0] == 0 and state.alive.sum() == 1

@@ -26,7 +26,20 @@ Train and test
 Termination
     None; episodes are truncated at the split's length (the learner bootstraps through it).
 
-Map characters: `.` empty, `@` agent, `M` monster, `a` apple, `s` shield.
+Maps
+    `.` empty, `@` agent, `M` monster, `a` apple, `s` shield; `from_ascii` / `to_ascii` round-trip.
+    A 6x6 world (the default is 10x10 with 5 of each object)::
+
+        ......
+        .a..M.
+        ..@...
+        ..s...
+        ....a.
+        M.....
+
+    With action "d" (down) the agent picks up the shield. If it then stays put, both monsters
+    reach it in the same step: the first dies on the shield (reward 0), the second, finding no
+    shield left, costs -hit_penalty and is knocked away.
 """
 
 from __future__ import annotations
