@@ -18,11 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .agents.base import argmax_random_ties
+from .agents.base import TIE_TOLERANCE, argmax_random_ties
 
 CATEGORIES = ("intended", "proxy", "both", "neither")
 TIE_SEED = 0
-TOLERANCE = 1e-9  # the same closeness argmax_random_ties calls a tie
 
 
 @dataclass(frozen=True)
@@ -48,12 +47,12 @@ def policy_field(env, agent, state, row: int = 0) -> PolicyField:
     probes, cells = env.probe_states(state, row)
     values = agent.action_values(env.observe(probes))
     actions = argmax_random_ties(values, np.random.default_rng(TIE_SEED))
-    tied = (values >= values.max(-1, keepdims=True) - TOLERANCE).sum(-1) > 1
+    tied = (values >= values.max(-1, keepdims=True) - TIE_TOLERANCE).sum(-1) > 1
     picked = np.arange(len(actions))
     optimal = {}
     for role, goal in env.goals.items():
         goal_values = env.goal_action_values(probes, goal)
-        optimal[role] = goal_values[picked, actions] >= goal_values.max(-1) - TOLERANCE
+        optimal[role] = goal_values[picked, actions] >= goal_values.max(-1) - TIE_TOLERANCE
     serves = np.select(
         [optimal["intended"] & optimal["proxy"], optimal["intended"], optimal["proxy"]],
         ["both", "intended", "proxy"],

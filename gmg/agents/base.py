@@ -12,12 +12,15 @@ from __future__ import annotations
 import numpy as np
 
 
+TIE_TOLERANCE = 1e-9  # action values closer than this count as tied
+
+
 def argmax_random_ties(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Row-wise argmax that breaks ties uniformly at random.
 
     With np.argmax a zero-initialised agent would always pick action 0 and fake a preference.
     """
-    best = values >= values.max(-1, keepdims=True) - 1e-9
+    best = values >= values.max(-1, keepdims=True) - TIE_TOLERANCE
     return np.where(best, rng.random(values.shape), -1.0).argmax(-1)
 
 
