@@ -1,29 +1,41 @@
-"""Background training: a run in a worker thread that a UI can poll and stop.
+"""Background training: a run in its own process that a UI can poll and stop.
 
-Pure Python (no Streamlit): the worker only writes to its own fields, under a lock, and the UI
-reads them from its own thread. Streamlit APIs must never be called from the worker.
+Pure Python (no Streamlit). Training runs in a child process (gmg.worker), not a thread: the
+trainer is many small numpy calls that hold the GIL, so in a thread it would slow the web server
+down, and two runs (the preset trains two agents) would take turns on one core instead of using
+both. The child streams progress rows, then the result or the error; a watcher thread here files
+them into the job's fields, which the UI reads from its own thread.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import pickle
+import subprocess
+import sys
 import threading
 import time
 from collections import OrderedDict
 
-from .experiment import RunResult, run
+from .experiment import RunResult
 from .train import Experiment
+from .worker import read_message
 
 log = logging.getLogger(__name__)
 
 
 class TrainJob:
-    """`gmg.experiment.run(experiment)` in a daemon thread, with progress, live curve and stop."""
+    """`gmg.experiment.run(experiment)` in a child process, with progress, live curve and stop.
 
-    def __init__(self, experiment: Experiment, record: int = 2):
+    `runner` ("module:function") replaces `gmg.experiment.run`, for tests; the child imports it.
+    """
+
+    def __init__(self, experiment: Experiment, record: int = 2, runner: str = "gmg.experiment:run"):
         self.experiment = experiment
         self.record = record
-        self._stop = threading.Event()
+        self.runner = runner
+        self._stop_requested = False
         self._lock = threading.Lock()
         self._curve: list[dict] = []
         self._fraction = 0.0
@@ -31,33 +43,46 @@ class TrainJob:
         self.error: str | None = None
         self.started_at: float | None = None
         self.seconds = 0.0
-        self._thread = threading.Thread(target=self._work, name=f"train-{experiment.agent_name}", daemon=True)
+        self._process: subprocess.Popen | None = None
+        self._watcher = threading.Thread(target=self._watch, name=f"watch-{experiment.agent_name}", daemon=True)
 
     def start(self) -> "TrainJob":
         self.started_at = time.perf_counter()
-        self._thread.start()
+        # the child sees the same modules as this process (the app's folder, a test's folder)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "gmg.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
+        )
+        pickle.dump((self.runner, self.experiment, self.record), self._process.stdin)
+        self._process.stdin.flush()
+        self._watcher.start()
         return self
 
     def request_stop(self) -> None:
         """Ask the trainer to stop at its next batch; the job then finishes with `stopped` set."""
-        self._stop.set()
+        self._stop_requested = True
+        try:
+            self._process.stdin.write(b"s")
+            self._process.stdin.flush()
+        except (OSError, ValueError):  # the child already finished and closed its end
+            pass
 
     def join(self, timeout: float | None = None) -> bool:
-        """Wait for the worker; True once it has finished."""
-        self._thread.join(timeout)
+        """Wait for the job; True once it has finished."""
+        self._watcher.join(timeout)
         return self.finished
 
     @property
     def finished(self) -> bool:
-        return self.started_at is not None and not self._thread.is_alive()
+        return self.started_at is not None and not self._watcher.is_alive()
 
     @property
     def running(self) -> bool:
-        return self._thread.is_alive()
+        return self._watcher.is_alive()
 
     @property
     def stopped(self) -> bool:
-        return self._stop.is_set()
+        return self._stop_requested
 
     @property
     def progress(self) -> float:
@@ -82,13 +107,23 @@ class TrainJob:
             self._curve.append({k: v for k, v in row.items() if k != "fraction"})
             self._fraction = row["fraction"]
 
-    def _work(self) -> None:
+    def _watch(self) -> None:
+        """File the child's messages until its last one; a child that dies silently is an error too."""
         try:
-            self.result = run(self.experiment, on_progress=self._on_progress, stop=self._stop, record=self.record)
-        except Exception as exc:  # reported to the user by the UI; the traceback goes to the log
-            log.exception("training failed for %s", self.experiment)
-            self.error = f"{type(exc).__name__}: {exc}"
+            while (message := read_message(self._process.stdout)) is not None:
+                kind, payload = message
+                if kind == "progress":
+                    self._on_progress(payload)
+                elif kind == "result":
+                    self.result = payload
+                else:
+                    log.error("training failed for %s: %s", self.experiment, payload)
+                    self.error = payload
+            if self.result is None and self.error is None:
+                self.error = f"the training process ended unexpectedly (exit code {self._process.wait()})"
         finally:
+            self._process.stdin.close()  # end of file also stops a child that is still running
+            self._process.wait()
             self.seconds = time.perf_counter() - self.started_at
 
 

@@ -1,8 +1,9 @@
 """Background training jobs and the shared result store."""
 
+import os
+
 import pytest
 
-from gmg import jobs
 from gmg.jobs import ResultStore, TrainJob
 from gmg.train import Experiment
 
@@ -28,14 +29,22 @@ def test_stop_ends_a_long_run_early():
     assert job.progress < 0.5
 
 
-def test_a_failing_run_reports_its_error_instead_of_raising(monkeypatch, fast_overrides):
-    def broken_run(*args, **kwargs):
-        raise RuntimeError("out of shields")
+def broken_run(*args, **kwargs):
+    raise RuntimeError("out of shields")
 
-    monkeypatch.setattr(jobs, "run", broken_run)
-    job = TrainJob(Experiment.build(overrides=fast_overrides)).start()
-    assert job.join(timeout=5)
+
+def test_a_failing_run_reports_its_error_instead_of_raising(fast_overrides):
+    job = TrainJob(Experiment.build(overrides=fast_overrides), runner=f"{__name__}:broken_run").start()
+    assert job.join(timeout=30)
     assert job.error == "RuntimeError: out of shields" and job.result is None
+
+
+def test_two_jobs_train_at_once_in_separate_processes(fast_overrides):
+    experiments = [Experiment.build(seed=seed, overrides=fast_overrides) for seed in (0, 1)]
+    started = [TrainJob(e).start() for e in experiments]
+    assert len({job._process.pid for job in started} | {os.getpid()}) == 3
+    assert all(job.join(timeout=60) for job in started)
+    assert all(job.error is None and job.result.experiment == e for job, e in zip(started, experiments))
 
 
 def test_result_store_forgets_the_least_recently_used_run():
