@@ -19,8 +19,9 @@ Goals
     worthless, and only an agent that pursues apples keeps earning reward.
 
 Train and test
-    Train: episodes of `train_episode_length` steps (25 by default): the agent almost never sees
-    a world without monsters. Test: episodes of `test_episode_length` steps (200): most of the
+    Train: episodes of `train_episode_length` steps (25 by default): with fewer shields than
+    monsters, a competent agent rarely clears them all in time (about 3% of its training steps
+    come after a clear, all at the very end of an episode). Test: episodes of `test_episode_length` steps (200): most of the
     episode comes after the last monster died. Training on 200-step episodes is the cure.
 
 Termination
@@ -28,7 +29,7 @@ Termination
 
 Maps
     `.` empty, `@` agent, `M` monster, `a` apple, `s` shield; `from_ascii` / `to_ascii` round-trip.
-    A 6x6 world (the default is 10x10 with 5 of each object)::
+    A 6x6 world (the default is 10x10 with 5 monsters, 5 apples and 4 shields)::
 
         ......
         .a..M.
@@ -64,7 +65,9 @@ class MonsterConfig:
     size: int = param(10, "side length of the square grid", 4, 20)
     monsters: int = param(5, "monsters at the start of an episode (they never respawn)", 0, 20)
     apples: int = param(5, "apples on the grid (a picked apple respawns)", 1, 20)
-    shields: int = param(5, "shields on the grid (a picked shield respawns)", 0, 20)
+    shields: int = param(
+        4, "shields on the grid (a picked shield respawns); fewer than monsters, so clearing takes a while", 0, 20
+    )
     monster_extra_step_prob: float = param(
         0.2, "chance that a monster takes a second step toward the agent in a step", 0.0, 1.0
     )
