@@ -9,7 +9,7 @@ from gmg.envs.monster import headline_checks
 from gmg.experiment import run
 from gmg.train import Experiment, train
 
-REDUCED = {"train_steps": 250_000, "eval_episodes": 100}
+REDUCED = {"train_steps": 300_000, "eval_episodes": 100}
 
 
 def measure(agent_name: str, train_length: int, seed: int):
