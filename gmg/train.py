@@ -118,8 +118,7 @@ def train(
         actions = agent.act(obs, rng, explore=True)
         next_state, reward, events, terminated = env.step(state, actions)
         next_obs = env.observe(next_state)
-        if agent.learns:
-            agent.learn(obs, actions, reward, next_obs, terminated)
+        agent.learn(obs, actions, reward, next_obs, terminated)
         tally.add(reward, events)
         done = terminated | (next_state.t >= horizon)
         if done.any():
@@ -128,7 +127,6 @@ def train(
             next_state.put_rows(rows, fresh)
             for key, value in env.observe(fresh).items():
                 next_obs[key][rows] = value
-            tally.episodes += len(rows)
         state, obs = next_state, next_obs
         batches_done = batch + 1
         if (batch + 1) % report_every == 0 or batch + 1 == batches:
@@ -147,7 +145,6 @@ class _Tally:
 
     def __init__(self, event_names):
         self.steps = 0
-        self.episodes = 0
         self.reward = 0.0
         self.events = {name: 0 for name in event_names}
 

@@ -39,6 +39,7 @@ class Agent:
     learns = True
 
     def __init__(self, env, config=None, rng: np.random.Generator | None = None):
+        # rng: for agents whose parameters start random (networks); zero-initialised ones ignore it
         self.env = env
         self.config = config if config is not None else self.Config()
         self.params: dict[str, np.ndarray] = {}
