@@ -18,7 +18,6 @@ class Rollout:
     active: np.ndarray  # (E, T) bool: the episode was still running at step t
     goal_loglik: dict[str, np.ndarray]  # goal -> (E, T) log-likelihood of each action under that goal
     frames: list  # env states of the first `record` episodes, at t = 0..T
-    actions: np.ndarray  # (record, T)
 
     @property
     def episodes(self) -> int:
@@ -37,7 +36,6 @@ def evaluate(env, agent, split: str, episodes: int, rng: np.random.Generator, re
     loglik = {g: np.zeros((episodes, horizon)) for g in env.goal_rewards}
     record = min(record, episodes)
     frames = [state.rows(slice(0, record)).copy()]
-    actions_kept = np.zeros((record, horizon), dtype=np.int64)
     for t in range(horizon):
         actions = agent.act(obs, rng, explore=False)
         for goal, ll in goals.action_loglik(env, state, actions).items():
@@ -47,9 +45,8 @@ def evaluate(env, agent, split: str, episodes: int, rng: np.random.Generator, re
         reward[:, t] = r * active
         for name in names:
             events[name][:, t] = ev[name] * active
-        actions_kept[:, t] = actions[:record]
         active = active & ~terminated
         state = next_state
         frames.append(state.rows(slice(0, record)).copy())
         obs = env.observe(state)
-    return Rollout(split, horizon, events, reward, was_active, loglik, frames, actions_kept)
+    return Rollout(split, horizon, events, reward, was_active, loglik, frames)

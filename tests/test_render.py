@@ -74,8 +74,7 @@ def _rollout_cleared_at(clear_step: int, length: int = 10) -> Rollout:
     events = {"apple": np.ones((2, length), dtype=np.int64), "shield": shields, "hit": np.zeros_like(shields),
               "kill": np.zeros_like(shields), "monsters_alive": alive}
     loglik = {"apples": np.full((2, length), -0.1), "shields": np.full((2, length), -2.0)}
-    return Rollout("test", length, events, np.zeros((2, length)), np.ones((2, length), bool), loglik, [],
-                   np.zeros((0, length), dtype=np.int64))
+    return Rollout("test", length, events, np.zeros((2, length)), np.ones((2, length), bool), loglik, [])
 
 
 def test_goal_counts_are_cumulative_per_goal_and_mark_where_the_last_monster_died():
