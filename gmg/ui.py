@@ -38,6 +38,11 @@ PAGE_LINK_KEYS = ("episode", "plots", "random", "policy_at")
 # the policy field's moment: where the goals come apart, or t=0. Streamlit writes a bound widget's
 # formatted label into the link, so these options are shown as they are, with a caption each
 POLICY_MOMENTS = ("goals apart", "episode start")
+# The policy field is drawn this many steps after the goals came apart: at the very first step
+# the agent may hold nothing (Monster: every shield used on the last monsters), a state both
+# agents rarely met in training, where they act alike; a few steps on, the recorded agent holds
+# what it usually holds and the agents' goals show (measured on seeds 0-1, 8 of 8 episodes).
+POLICY_SETTLE_STEPS = 10
 
 
 # ---------------------------------------------------------------- per-environment presentation
@@ -186,9 +191,9 @@ class PolicyView:
 def policy_view(agents: tuple[tuple[str, Experiment], ...], episode: int, moment: str) -> PolicyView:
     """Policy fields of each (title, run)'s agent on one recorded test state, and their figure.
 
-    The state is the first run's test episode `episode` at `moment` (one of POLICY_MOMENTS: the
-    first step after the goals came apart, or the last step if they never did; or t=0). Built once
-    per server and shared: treat it as read-only.
+    The state is the first run's test episode `episode` at `moment` (one of POLICY_MOMENTS:
+    POLICY_SETTLE_STEPS after the goals came apart, or the last step if they never did; or t=0).
+    Built once per server and shared: treat it as read-only.
     """
     store = result_store()
     source = store.get(agents[0][1])
@@ -197,7 +202,7 @@ def policy_view(agents: tuple[tuple[str, Experiment], ...], episode: int, moment
     if moment == "episode start":
         t, when = 0, _moment_label(env.name, moment)
     elif split_step >= 0:
-        t, when = split_step, _moment_label(env.name, moment)
+        t, when = min(split_step + POLICY_SETTLE_STEPS, len(rollout.frames) - 1), _moment_label(env.name, moment)
     else:
         t, when = len(rollout.frames) - 1, f"the last step: the {guide(env.name).split_label} never happened"
     state = rollout.frames[t].rows(slice(episode, episode + 1))
@@ -415,7 +420,7 @@ def policy_moment_control(page: str, env_name: str) -> str:
 def _moment_label(env_name: str, moment: str) -> str:
     if moment == "episode start":
         return "the start of the episode"
-    return f"the first step after the {guide(env_name).split_label}"
+    return f"{POLICY_SETTLE_STEPS} steps after the {guide(env_name).split_label}"
 
 
 # ---------------------------------------------------------------- training
