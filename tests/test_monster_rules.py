@@ -440,13 +440,9 @@ def test_the_docstring_example_plays_as_described():
     """The module docstring's map: pick up the shield; of the two monsters arriving together, one dies."""
     env = MonsterEnv(MonsterConfig(size=6, monster_extra_step_prob=0.0))
     doc_map = monster_module.__doc__.split("::")[1].split("\n\n")[1]  # the indented block after "::"
-    state = env.from_ascii(doc_map)
-    state, reward, events, _ = env.step(state, grid.actions_from_string("d"))
-    assert events["shield"][0] == 1 and state.inventory[0] == 1 and reward[0] == 0
-    for _ in range(6):
-        state, reward, events, _ = env.step(state, grid.actions_from_string("s"))
-        if events["kill"][0] or events["hit"][0]:
-            break
-    assert events["kill"][0] == 1 and events["hit"][0] == 1
-    assert reward[0] == -env.config.hit_penalty
-    assert state.inventory[0] == 0 and state.alive.sum() == 1
+    final, rewards, events = play(env, env.from_ascii(doc_map), "dssss")
+    assert events[0]["shield"] == 1 and rewards[0] == 0
+    contact = next(i for i, ev in enumerate(events) if ev["kill"] or ev["hit"])  # the monsters' arrival
+    assert events[contact]["kill"] == 1 and events[contact]["hit"] == 1
+    assert rewards[contact] == -env.config.hit_penalty
+    assert sum(ev["kill"] for ev in events) == 1 and int(final.inventory[0]) == 0 and final.alive.sum() == 1
