@@ -3,9 +3,11 @@
     python -m gmg list [--json]
     python -m gmg experiment monster [--agent NAME] [--seed S] [--train-steps N]
                                      [--eval-episodes K] [--set NAME=VALUE ...] [--json]
+    python -m gmg experiment tree|expressions [--seed S] [--set NAME=VALUE ...] [--json]
 
-`experiment --json` prints exactly one JSON object, `gmg.experiment.summary(result)`; metrics that
-are undefined print as null. Bad input prints one line `gmg: error: ...` on stderr and exits with
+`experiment --json` prints exactly one JSON object: `gmg.experiment.summary(result)`, or for a
+study (gmg.studies: tree, expressions) the study's own `summary`; metrics that are undefined
+print as null. Bad input prints one line `gmg: error: ...` on stderr and exits with
 code 2; Ctrl-C exits with code 130; an internal error (a bug) prints one line and exits with
 code 1 (GMG_DEBUG=1 shows its traceback). None of them prints a traceback by default.
 """
@@ -26,6 +28,7 @@ from . import params
 from .agents import AGENTS
 from .envs import ENVS
 from .params import ParamError
+from .studies import STUDIES, StudyRun, run_study
 from .train import MAX_SEED, Experiment, RunLimits
 
 EXIT_USAGE = 2
@@ -114,15 +117,19 @@ def _dump(obj: Any, out) -> None:
 def catalogue() -> dict:
     """Environments, agents and run limits with every parameter (the `list --json` payload)."""
 
-    def doc(cls) -> str:
-        """First line of the module docstring (an environment's module docstring is its documentation)."""
-        return ((sys.modules[cls.__module__].__doc__ or "").strip().splitlines() or [""])[0]
+    # an environment's (or study's) module docstring is its documentation
+    def first_line(module) -> str:
+        return ((module.__doc__ or "").strip().splitlines() or [""])[0]
 
     return {
         "environments": {
-            name: {"title": cls.title, "description": doc(cls),
-                   "goals": dict(cls.goals), "parameters": params.describe(cls.Config)}
-            for name, cls in ENVS.items()
+            **{name: {"title": cls.title, "description": first_line(sys.modules[cls.__module__]),
+                      "goals": dict(cls.goals), "parameters": params.describe(cls.Config)}
+               for name, cls in ENVS.items()},
+            # studies bring their own learner: its parameters are among theirs
+            **{name: {"title": study.TITLE, "description": first_line(study), "goals": dict(study.GOALS),
+                      "learner": study.LEARNER, "parameters": params.describe(study.Config)}
+               for name, study in STUDIES.items()},
         },
         "agents": {
             name: {"title": cls.title, "learns": cls.learns, "default": name == Experiment.agent_name,
@@ -162,6 +169,8 @@ def _print_list(cat: dict, out) -> None:
     for name, e in cat["environments"].items():
         lines += [f"  {name}: {e['description'] or e['title']}",
                   f"    goals: intended = {e['goals']['intended']}, proxy = {e['goals']['proxy']}"]
+        if "learner" in e:
+            lines.append(f"    learner: {e['learner']} (its own; --agent does not apply)")
         lines += _param_lines(e["parameters"])
     lines.append("")
     lines.append("Agents (--agent NAME):")
@@ -186,24 +195,27 @@ def _print_summary(s: dict, out) -> None:
         f"goals: intended = {s['goals']['intended']}, proxy = {s['goals']['proxy']}",
         "",
     ]
-    splits = list(s["splits"])
-    names = list(dict.fromkeys(k for sp in s["splits"].values() for k in sp["metrics"]))
+    # columns: the splits, or a continual study's phases (a phase a run never reached is left out)
+    columns = s.get("splits") or {name: phase for name, phase in s.get("phases", {}).items() if phase}
+    names = list(dict.fromkeys(k for sp in columns.values() for k in sp["metrics"]))
     width = max(len(n) for n in names + ["metric"]) if names else 6
-    lines.append(f"{'metric':<{width}}  " + "  ".join(f"{sp:>10}" for sp in splits))
+    lines.append(f"{'metric':<{width}}  " + "  ".join(f"{sp:>10}" for sp in columns))
     for n in names:
-        lines.append(f"{n:<{width}}  " + "  ".join(f"{_fmt(s['splits'][sp]['metrics'].get(n)):>10}" for sp in splits))
+        lines.append(f"{n:<{width}}  " + "  ".join(f"{_fmt(columns[sp]['metrics'].get(n)):>10}" for sp in columns))
     for key in ("attribution", "attribution_where_goals_differ"):
-        goals = list(dict.fromkeys(g for sp in s["splits"].values() for g in (sp.get(key) or {})))
+        goals = list(dict.fromkeys(g for sp in columns.values() for g in (sp.get(key) or {})))
         for g in goals:
             label = f"P({g}) {'' if key == 'attribution' else 'goals differ'}".strip()
             lines.append(f"{label:<{width}}  " + "  ".join(
-                f"{_fmt((s['splits'][sp].get(key) or {}).get(g)):>10}" for sp in splits))
+                f"{_fmt((columns[sp].get(key) or {}).get(g)):>10}" for sp in columns))
     out.write("\n".join(lines) + "\n")
 
 
 def _progress_printer(err):
     def show(row: dict) -> None:
-        err.write(f"\rtraining {100 * row['fraction']:5.1f}%  {row['steps']} steps  {row['seconds']:.1f} s")
+        done = "".join(f"  {row[key]:{fmt}}{unit}" for key, fmt, unit in (("steps", "", " steps"), ("seconds", ".1f", " s"))
+                       if key in row)
+        err.write(f"\rtraining {100 * row['fraction']:5.1f}%{done}")
         if row["fraction"] >= 1:
             err.write("\n")
         err.flush()
@@ -212,11 +224,17 @@ def _progress_printer(err):
 
 
 def _experiment(args, out, err) -> int:
-    env_name = _name("environment", args.env, ENVS)
-    agent_name = _name("agent", args.agent, AGENTS)
-    experiment = Experiment.build(env_name, agent_name, _seed(args.seed), _overrides(args))
+    env_name = _name("environment", args.env, {**ENVS, **STUDIES})
     progress = _progress_printer(err) if not args.json and getattr(err, "isatty", lambda: False)() else None
-    result = experiments.summary(experiments.run(experiment, on_progress=progress))
+    if env_name in STUDIES:
+        if args.agent is not None:
+            raise UsageError(f"{env_name} trains its own learner ({STUDIES[env_name].LEARNER}); --agent does not apply")
+        run = StudyRun.build(env_name, _seed(args.seed), _overrides(args))
+        result = run.module.summary(run_study(run, on_progress=progress))
+    else:
+        agent_name = _name("agent", args.agent or Experiment.agent_name, AGENTS)
+        experiment = Experiment.build(env_name, agent_name, _seed(args.seed), _overrides(args))
+        result = experiments.summary(experiments.run(experiment, on_progress=progress))
     if args.json:
         _dump(result, out)
     else:
@@ -235,8 +253,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_exp = sub.add_parser(
         "experiment", help="train an agent, evaluate it on the train and test distributions", allow_abbrev=False
     )
-    p_exp.add_argument("env", metavar="ENV", help=f"environment: {', '.join(ENVS)}")
-    p_exp.add_argument("--agent", default=Experiment.agent_name, metavar="NAME", help=f"agent: {', '.join(AGENTS)}")
+    p_exp.add_argument("env", metavar="ENV", help=f"environment: {', '.join([*ENVS, *STUDIES])}")
+    p_exp.add_argument("--agent", metavar="NAME",
+                       help=f"agent: {', '.join(AGENTS)} (default {Experiment.agent_name}; not for {', '.join(STUDIES)})")
     p_exp.add_argument("--seed", default="0", metavar="S", help="random seed (default 0)")
     p_exp.add_argument("--train-steps", metavar="N", help="shortcut for --set train_steps=N")
     p_exp.add_argument("--eval-episodes", metavar="K", help="shortcut for --set eval_episodes=K")

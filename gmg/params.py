@@ -23,6 +23,13 @@ def param(default, help: str, low=None, high=None, choices=None):
     )
 
 
+def param_like(config_cls, name: str):
+    """The field `name` of another config, for a config that gathers several (same default, help, range)."""
+    f = fields(config_cls)[name]
+    meta = f.metadata
+    return param(f.default, meta["help"], meta["low"], meta["high"], meta["choices"])
+
+
 def fields(config_cls) -> dict[str, dataclasses.Field]:
     return {f.name: f for f in dataclasses.fields(config_cls)}
 

@@ -49,7 +49,7 @@ def metric_label(key: str) -> str:
     return words[0].upper() + words[1:]
 
 
-def _style(fig: go.Figure, title: str, height: int) -> go.Figure:
+def style(fig: go.Figure, title: str, height: int) -> go.Figure:
     # title, then legend, in pixels from the top, so neither collides with subplot titles
     fig.update_layout(
         template="plotly_white",
@@ -206,9 +206,51 @@ def trajectory_animation(
         for i, t in enumerate(times)
     ]
     fig.frames = frames
+    fig.update_layout(shapes=shapes, **player_controls(frames, "step t = "))
+    style(fig, "", height)
+    fig.update_layout(margin=dict(l=10, r=10, t=80, b=70), legend=dict(y=1 - 8 / height))
+    return fig
+
+
+def map_animation(rows: int, cols: int, styles: dict, frames: list[dict], statuses: list[str], names: list[str],
+                  title: str = "", height: int = 520, trail: int = 6) -> go.Figure:
+    """One animated map from plain positions: frames[i][kind] is an (N, 2) array of (row, col), NaN
+    rows hidden (N fixed per kind); styles[kind] = (symbol, colour, label); "agent" gets a trail.
+
+    For worlds without rollouts (a continual run's recorded moments); same look as trajectory_animation.
+    """
+    marker_px = SPRITE_CELLS * _cell_px(height, ANIMATION_CHROME_PX, rows + STATUS_ROWS)
+    agent_path = np.array([frame["agent"][0] for frame in frames])
+
+    def traces(i: int) -> list[dict]:
+        out = [{"x": frames[i][kind][:, 1].tolist(), "y": frames[i][kind][:, 0].tolist()} for kind in styles]
+        path = agent_path[max(0, i - trail): i + 1]
+        return out + [{"x": path[:, 1].tolist(), "y": path[:, 0].tolist()}, {"text": [statuses[i]]}]
+
+    fig = make_subplots(1, 1)
+    first = traces(0)
+    for k, (kind, (symbol, colour, label)) in enumerate(styles.items()):
+        fig.add_trace(go.Scatter(**first[k], mode="markers", name=label, marker=_sprite_marker(symbol, colour, marker_px),
+                                 hoverinfo="skip"))
+    fig.add_trace(go.Scatter(**first[-2], mode="lines", name=f"agent's last {trail} steps",
+                             line=dict(color="rgba(17,17,17,0.3)", width=3), hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=[(cols - 1) / 2], y=[rows - 0.35], **first[-1], mode="text",
+                             textposition="bottom center", showlegend=False, hoverinfo="skip",
+                             textfont=dict(size=12, color="#333333")))
+    _map_axes(fig, 0, rows, cols, bottom=rows - 0.5 + STATUS_ROWS)
+    animation = [{"name": name, "data": traces(i), "traces": list(range(len(styles) + 2))}
+                 for i, name in enumerate(names)]
+    fig.frames = animation
+    fig.update_layout(shapes=_grid_shapes(None, None, rows, cols, ""), **player_controls(animation, "step "))
+    style(fig, title, height)
+    fig.update_layout(margin=dict(l=10, r=10, t=80, b=70), legend=dict(y=1 - 40 / height))
+    return fig
+
+
+def player_controls(frames: list[dict], prefix: str) -> dict:
+    """Layout for Play / Pause / Restart buttons and a slider over client-side `frames` (named by their step)."""
     still = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate", "transition": {"duration": 0}}
-    fig.update_layout(
-        shapes=shapes,
+    return dict(
         updatemenus=[dict(
             type="buttons", direction="left", x=0.0, y=0.0, xanchor="left", yanchor="top", pad=dict(t=8, r=8),
             showactive=False,
@@ -222,15 +264,12 @@ def trajectory_animation(
         )],
         sliders=[dict(
             active=0, x=0.2, len=0.8, y=0.0, yanchor="top", pad=dict(t=8),
-            currentvalue=dict(prefix="step t = ", font=dict(size=14, color="#333333")),
+            currentvalue=dict(prefix=prefix, font=dict(size=14, color="#333333")),
             # one tick per frame: hide their labels, the current value says where we are
             font=dict(color="rgba(0,0,0,0)"), ticklen=2, minorticklen=0,
             steps=[dict(label=f["name"], method="animate", args=[[f["name"]], still]) for f in frames],
         )],
     )
-    _style(fig, "", height)
-    fig.update_layout(margin=dict(l=10, r=10, t=80, b=70), legend=dict(y=1 - 8 / height))
-    return fig
 
 
 def _cell_px(height: int, chrome_px: int, cells_tall: float) -> float:
@@ -341,7 +380,7 @@ def policy_field_figure(env, panels: list[tuple[str, object, object]], height: i
                                  legendgroup=category, marker=dict(symbol="arrow", angle=90, size=14,
                                                                    color=SERVES_COLOURS[category])), 1, 1)
     fig.update_layout(shapes=shapes)
-    _style(fig, "Where would the agent go from each cell? (arrow: its best move; dot: stay put)", height)
+    style(fig, "Where would the agent go from each cell? (arrow: its best move; dot: stay put)", height)
     fig.update_layout(margin=dict(t=POLICY_TOP_PX))
     return fig
 
@@ -366,7 +405,7 @@ def goal_count_figure(env, panels, episode: int | None = None, split_label: str 
         fig.update_xaxes(title_text="step in episode", range=[0, rollout.episode_length], row=1, col=p + 1)
     fig.update_yaxes(title_text="collected so far", rangemode="tozero", col=1)
     scope = "mean over all episodes" if episode is None else f"episode {episode + 1}"
-    return _style(fig, f"What did the agent collect? ({scope})", height)
+    return style(fig, f"What did the agent collect? ({scope})", height)
 
 
 def posterior_figure(env, panels, episode: int | None = None, window: int = POSTERIOR_WINDOW,
@@ -387,7 +426,7 @@ def posterior_figure(env, panels, episode: int | None = None, window: int = POST
     fig.update_yaxes(range=[0, 1], tickformat=".0%")
     fig.update_yaxes(title_text=f"P(goal | last {window} actions)", col=1)
     scope = "mean over all episodes" if episode is None else f"episode {episode + 1}"
-    return _style(fig, f"Which goal explains the agent's recent actions? ({scope})", height)
+    return style(fig, f"Which goal explains the agent's recent actions? ({scope})", height)
 
 
 # ---------------------------------------------------------------- training and comparison
@@ -412,7 +451,7 @@ def learning_curve_figure(env, rows: list[dict], total_steps: int | None = None,
                              name="reward (what it learns from)", line=dict(color="#222222", width=1.5)))
     fig.update_xaxes(title_text="training steps", range=[0, total_steps or max(steps, default=1)])
     fig.update_yaxes(title_text="per 100 steps", zeroline=True, zerolinecolor="#bbbbbb")
-    return _style(fig, title, height)
+    return style(fig, title, height)
 
 
 def metric_bars(runs: dict[str, dict], labels: dict[str, str], title: str, height: int = 380) -> go.Figure:
@@ -428,4 +467,4 @@ def metric_bars(runs: dict[str, dict], labels: dict[str, str], title: str, heigh
         ))
     fig.update_layout(barmode="group", bargap=0.25)
     fig.update_yaxes(rangemode="tozero")
-    return _style(fig, title, height)
+    return style(fig, title, height)

@@ -25,6 +25,7 @@ from .envs import ENVS
 from .experiment import RunResult, summary
 from .jobs import ResultStore, TrainJob
 from .params import ParamError, describe, parse_value
+from .studies import STUDIES, StudyRun
 from .train import MAX_SEED, Experiment, RunLimits
 
 RESULTS_KEPT = 16  # finished runs kept for the whole server (about 3 MB each)
@@ -108,6 +109,8 @@ PAGES = (
     ("pages/home.py", "Home", ":material/home:"),
     ("pages/explore.py", "Explore", ":material/science:"),
     ("pages/compare.py", "Shields vs apples preset", ":material/compare_arrows:"),
+    ("pages/tree.py", "Tree gridworld", ":material/park:"),
+    ("pages/expressions.py", "Expressions (not RL)", ":material/calculate:"),
 )
 
 
@@ -151,9 +154,10 @@ def result_store() -> ResultStore:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def run_summary(experiment: Experiment) -> dict:
-    """The JSON summary of a stored run (metrics, attribution, config)."""
-    return summary(result_store().get(experiment))
+def run_summary(experiment: Experiment | StudyRun) -> dict:
+    """The JSON summary of a stored run (metrics, attribution, config; a study's own summary)."""
+    result = result_store().get(experiment)
+    return experiment.module.summary(result) if isinstance(experiment, StudyRun) else summary(result)
 
 
 Panel = tuple[str, Experiment, str]  # (title, run, split)
@@ -271,6 +275,49 @@ def sidebar_settings(page: str, fixed: tuple[str, ...] = ()) -> Settings:
     return Settings(env_name, agent_name, int(seed), pick(env_rows), pick(agent_rows), pick(limit_rows))
 
 
+def study_settings(page: str, study_name: str, page_keys: tuple[str, ...] = ()) -> StudyRun | None:
+    """Sidebar settings of a study (gmg.studies): seed and every Config field, bound to link parameters
+    named `<study>_<field>` (so they never collide with Explore's). None, after an error, if invalid.
+
+    Fields in the study's optional SIDEBAR_GROUPS ({title: names}) go into expanders; the rest on top.
+    `page_keys`: the page's own link parameters (not settings), so they are not reported as unknown.
+    """
+    raw_link = st.query_params.to_dict()
+    study = STUDIES[study_name]
+    prefix = f"{study_name}_"
+    bar = st.sidebar
+    bar.header("Settings")
+    seed = _bound(page, bar.number_input, "Seed", prefix + "seed", min_value=0, max_value=MAX_SEED, value=0, step=1,
+                  raw_link=raw_link, help="Same seed and settings give the same run, replayed from the cache.")
+    rows = describe(study.Config)
+    groups = getattr(study, "SIDEBAR_GROUPS", {})
+    grouped = {name for names in groups.values() for name in names}
+    values = {row["name"]: _param_widget(page, bar, row, raw_link, study.Config, prefix)
+              for row in rows if row["name"] not in grouped}
+    for title, names in groups.items():
+        with bar.expander(title):
+            values.update({row["name"]: _param_widget(page, st, row, raw_link, study.Config, prefix)
+                           for row in rows if row["name"] in names})
+    bar.button("Reset to defaults", key=f"{page}_reset", on_click=_apply_values,
+               args=(study_values(study_name, {}),), help="Every setting back to its default (the link follows).")
+    known = {prefix + "seed"} | {prefix + row["name"] for row in rows} | set(page_keys)
+    _report_unknown_link_keys(page, raw_link, known)
+    return checked(lambda: StudyRun.build(study_name, int(seed), values))
+
+
+def study_values(study_name: str, changes: dict) -> dict:
+    """Widget values (keyed as study_settings keys them) for the defaults with `changes` applied."""
+    defaults = {row["name"]: row["default"] for row in describe(STUDIES[study_name].Config)}
+    return {f"{study_name}_{name}": value for name, value in {"seed": 0, **defaults, **changes}.items()}
+
+
+def preset_buttons(page: str, study_name: str, presets: dict[str, dict]) -> None:
+    """One button per preset ({label: changes from the defaults}); a click sets the sidebar (and the link)."""
+    row = st.container(horizontal=True)
+    for i, (label, changes) in enumerate(presets.items()):
+        row.button(label, key=f"{page}_preset_{i}", on_click=_apply_values, args=(study_values(study_name, changes),))
+
+
 def checked(make):
     """`make()` (which builds Experiments) or None after showing the library's message as an error."""
     try:
@@ -280,35 +327,38 @@ def checked(make):
         return None
 
 
-def _param_widget(page: str, container, row: dict, raw_link: dict):
+def _param_widget(page: str, container, row: dict, raw_link: dict, config_cls=None, prefix: str = ""):
+    """The widget for one parameter, bound to the link parameter `prefix + name`."""
     name, default, low, high = row["name"], row["default"], row["low"], row["high"]
     label = name.replace("_", " ").capitalize()
-    common = dict(help=row["help"], raw_link=raw_link, config_cls=_owner_config(name))
+    common = dict(help=row["help"], raw_link=raw_link, config_cls=config_cls or _owner_config(name), param=name)
     if name == "train_episode_length":
         options = sorted(set(EPISODE_LENGTH_CHOICES) | {default})
         return _bound(page, container.segmented_control, "Training episode length (steps)", name, options=options,
                       default=default, required=True,
                       **{**common, "help": row["help"] + ". 25 is the goal-misgeneralisation setting, 200 the cure."})
     if row["choices"]:
-        return _bound(page, container.selectbox, label, name, options=list(row["choices"]),
+        return _bound(page, container.selectbox, label, prefix + name, options=list(row["choices"]),
                       index=list(row["choices"]).index(default), **common)
     if isinstance(default, bool):
-        return _bound(page, container.toggle, label, name, value=default, **common)
+        return _bound(page, container.toggle, label, prefix + name, value=default, **common)
     if isinstance(default, int):
-        step = 50_000 if name == "train_steps" else 1
-        return _bound(page, container.number_input, label, name, min_value=low, max_value=high, value=default,
+        step = 50_000 if name == "train_steps" else (1000 if default >= 1000 else 1)
+        return _bound(page, container.number_input, label, prefix + name, min_value=low, max_value=high, value=default,
                       step=step, **common)
     if isinstance(default, float):
         # about a tenth of the default's order of magnitude, so the +/- buttons make useful moves
         step = 10.0 ** (math.floor(math.log10(abs(default) or 1.0)) - 1)
-        return _bound(page, container.number_input, label, name, min_value=float(low) if low is not None else None,
+        return _bound(page, container.number_input, label, prefix + name, min_value=float(low) if low is not None else None,
                       max_value=float(high) if high is not None else None, value=float(default), step=step,
                       format="%g", **common)
-    return _bound(page, container.text_input, label, name, value=str(default), **common)
+    return _bound(page, container.text_input, label, prefix + name, value=str(default), **common)
 
 
-def _bound(page: str, widget, label: str, key: str, raw_link: dict, config_cls=None, **kwargs):
-    """A widget bound to the query parameter `key`; a link value it refused becomes an error message.
+def _bound(page: str, widget, label: str, key: str, raw_link: dict, config_cls=None, param: str | None = None,
+           **kwargs):
+    """A widget bound to the query parameter `key` (of `param` in `config_cls`, if it is a setting); a
+    link value it refused becomes an error message.
 
     No `format_func`: Streamlit writes the displayed label into the link, so a formatted option
     would make links carry labels that the same widget then refuses. Options read as they are.
@@ -318,7 +368,7 @@ def _bound(page: str, widget, label: str, key: str, raw_link: dict, config_cls=N
     value = widget(label, key=key, bind="query-params", persist_state="session", **kwargs)
     raw = raw_link.get(key)
     if raw is not None and not _same(value, raw):
-        _add_notice(page, "error", f"Link parameter `{key}={raw}` was ignored{_why(key, raw, config_cls, kwargs)}. "
+        _add_notice(page, "error", f"Link parameter `{key}={raw}` was ignored{_why(param or key, raw, config_cls, kwargs)}. "
                                    f"Using {value}.")
     return value
 
@@ -360,9 +410,9 @@ def _known_link_keys() -> set[str]:
     return keys
 
 
-def _report_unknown_link_keys(page: str, raw_link: dict) -> None:
+def _report_unknown_link_keys(page: str, raw_link: dict, known: set[str] | None = None) -> None:
     # Streamlit's own parameters (embed, embed_options) are not ours to judge
-    unknown = sorted(set(raw_link) - _known_link_keys() - {"embed", "embed_options"})
+    unknown = sorted(set(raw_link) - (known or _known_link_keys()) - {"embed", "embed_options"})
     for key in unknown:
         _add_notice(page, "error", f"Link parameter `{key}` is not a setting of this explorer and was ignored.")
 
@@ -460,10 +510,32 @@ def training_controls(page: str, experiments: list[Experiment], label: str = "Tr
         if not missing:
             row.caption("Loaded from the cache: these settings were trained before.")
     if (clicked or first_visit) and missing and not running:
-        ss["jobs"][page] = [TrainJob(e, RECORDED_EPISODES).start() for e in missing]
+        ss["jobs"][page] = [_job(e).start() for e in missing]
         st.rerun()  # redraw with the job running: Stop enabled, progress polling
     _show_notices(page)
     _progress(page)
+
+
+def _job(run: Experiment | StudyRun) -> TrainJob:
+    if isinstance(run, StudyRun):
+        return TrainJob(run, runner="gmg.studies:run_study")
+    return TrainJob(run, RECORDED_EPISODES)
+
+
+def _live_figures(page: str, jobs: list[TrainJob]) -> None:
+    """Learning curves of the jobs that learn (a study draws its own live view, if it has one)."""
+    learners = [job for job in jobs if isinstance(job.experiment, StudyRun) or AGENTS[job.experiment.agent_name].learns]
+    for i, (column, job) in enumerate(zip(st.columns(len(learners) or 1), learners)):
+        run = job.experiment
+        if isinstance(run, StudyRun):
+            live = getattr(run.module, "live_figure", None)
+            if live is None:
+                continue
+            fig = live(job.curve, run.config)
+        else:
+            fig = render.learning_curve_figure(run.make_env(), job.curve, run.limits.train_steps, height=320,
+                                               title=f"Learning live: {describe_run(run)}")
+        show_figure(fig, f"{page}_live_curve_{i}", column)
 
 
 def _progress(page: str) -> None:
@@ -479,15 +551,12 @@ def _progress(page: str) -> None:
         done = sum(1.0 if job.finished else job.progress for job in jobs) / len(jobs)
         seconds = max(job.elapsed for job in jobs)
         state = "stopping" if any(job.stopped for job in jobs) else "training"
-        evaluating = " (evaluating on train and test maps)" if done >= 1 else ""
+        evaluating = ""
+        if done >= 1:
+            evaluating = " (finishing)" if isinstance(jobs[0].experiment, StudyRun) else \
+                " (evaluating on train and test maps)"
         st.progress(min(done, 1.0), text=f"{state.capitalize()}… {done:.0%} after {seconds:.1f} s{evaluating}")
-        learners = [job for job in jobs if AGENTS[job.experiment.agent_name].learns]
-        if learners:
-            for i, (column, job) in enumerate(zip(st.columns(len(learners)), learners)):
-                curve = render.learning_curve_figure(job.experiment.make_env(), job.curve,
-                                                     job.experiment.limits.train_steps, height=320,
-                                                     title=f"Learning live: {describe_run(job.experiment)}")
-                show_figure(curve, f"{page}_live_curve_{i}", column)
+        _live_figures(page, jobs)
 
     panel()
 
@@ -534,7 +603,9 @@ def shown_runs(page: str, experiments: list[Experiment]) -> list[tuple[Experimen
     return list(zip(shown, results))
 
 
-def _remember(experiment: Experiment) -> None:
+def _remember(experiment: Experiment | StudyRun) -> None:
+    if isinstance(experiment, StudyRun):  # the history picker restores sidebar settings of Explore's kind
+        return
     history = st.session_state["history"]
     if experiment in history:
         history.remove(experiment)
@@ -542,9 +613,13 @@ def _remember(experiment: Experiment) -> None:
     del history[HISTORY_KEPT:]
 
 
-def describe_run(experiment: Experiment) -> str:
+def describe_run(experiment: Experiment | StudyRun) -> str:
     """'Linear Q-learning, trained on 25-step episodes, seed 0, gamma 0.9': the preset's parameter, then
     the settings that differ from the defaults."""
+    if isinstance(experiment, StudyRun):
+        config, defaults = dataclasses.asdict(experiment.config), dataclasses.asdict(type(experiment.config)())
+        return ", ".join([f"seed {experiment.seed}"] + [f"{k.replace('_', ' ')} {v}" for k, v in config.items()
+                                                        if defaults[k] != v])
     contrast = guide(experiment.env_name).contrast
     values = experiment.config_dict()
     defaults = Experiment(experiment.env_name, experiment.agent_name).config_dict()
@@ -732,3 +807,47 @@ def downloads(page: str, reports: dict[str, dict], animation: go.Figure) -> None
                                    f"gmg_{page}_animation.html", "text/html", on_click="ignore",
                                    icon=":material/download:")
         st.json(reports if len(reports) > 1 else next(iter(reports.values())), expanded=1)
+
+
+# ---------------------------------------------------------------- study pages (gmg.studies)
+MIME = {".csv": "text/csv", ".json": "application/json", ".html": "text/html", ".txt": "text/plain"}
+
+
+def moment_control(page: str, key: str, moments: int) -> int:
+    """Sidebar 'View': which recorded moment of a continual run to replay (1-based), bound to the link."""
+    st.sidebar.header("View")
+    return _bound(page, st.sidebar.slider, "Moment to replay", key, min_value=1, max_value=moments, value=moments,
+                  raw_link=st.query_params.to_dict(),
+                  help=f"{moments} moments are recorded, evenly spread over the run: 1 is the start, "
+                       f"{moments} the end.")
+
+
+def phase_metric_row(report: dict) -> None:
+    """A continual run's phases side by side: reward per 1000 steps and trees standing, then how many copies
+    went extinct and came back."""
+    phases = report["phases"]
+    columns = st.columns(len(phases) + 1)
+    for column, (name, phase) in zip(columns, phases.items()):
+        if phase is None:
+            column.metric(f"{name.capitalize()} phase", "none", border=True,
+                          help="This run never reached this phase (see the population plot).")
+            continue
+        m = phase["metrics"]
+        column.metric(f"{name.capitalize()}: reward / 1000 steps", f"{m['reward_per_1000_steps']:.0f}",
+                      delta=f"{m['mean_trees']:.1f} trees standing on average", delta_color="off", delta_arrow="off",
+                      border=True, help="Trees chopped per 1000 steps in this phase; beneath, the mean trees standing.")
+    copies = len(report["copies"])
+    columns[-1].metric("Went extinct / came back", f"{report['extinct_runs']} / {report['recovered_runs']}",
+                       delta=f"of {copies} {'copy' if copies == 1 else 'copies'}", delta_color="off",
+                       delta_arrow="off", border=True,
+                       help="Copies whose forest hit 0 trees, and copies that crashed and grew back.")
+
+
+def study_downloads(page: str, report: dict, files: dict[str, str]) -> None:
+    """The run's JSON summary (shown and downloadable) and the study's other files ({file name: text})."""
+    with st.expander("Full summary and downloads"):
+        files = {f"gmg_{page}_summary.json": json.dumps(report, indent=2), **files}
+        for column, (name, text) in zip(st.columns(len(files)), files.items()):
+            column.download_button(name, text, name, MIME.get(Path(name).suffix, "text/plain"), on_click="ignore",
+                                   icon=":material/download:")
+        st.json(report, expanded=1)

@@ -17,3 +17,15 @@ def fast_result():
     from gmg.train import Experiment
 
     return run(Experiment.build(overrides=FAST), record=2)
+
+
+@pytest.fixture
+def clear_streamlit_caches():
+    """Streamlit's caches are process-wide: without this, one page test's trained runs would leak into the next."""
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()

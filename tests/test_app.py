@@ -5,20 +5,12 @@ import time
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(autouse=True)
-def clear_streamlit_caches():
-    """Caches are process-wide: without this, one test's trained runs would leak into the next."""
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
+pytestmark = pytest.mark.usefixtures("clear_streamlit_caches")
 
 
 def open_page(path: str, **link) -> AppTest:
@@ -232,3 +224,36 @@ def test_a_bad_policy_moment_in_a_link_is_explained(fast_overrides):
     assert any("`policy_at=never` was ignored: choose one of goals apart, episode start" in e.value for e in at.error)
     wait_for_training(at)
     assert len(policy_fields(at)) == 1
+
+
+# ---------------------------------------------------------------- Tree gridworld page
+TREE_SHORT = {"tree_train_steps": 6000, "tree_probe_every": 2000}
+
+
+def test_tree_page_trains_and_shows_population_affinity_replay_and_references():
+    at = wait_for_training(open_page("pages/tree.py", **TREE_SHORT))
+    assert_clean(at)
+    titles = [fig["layout"]["title"]["text"] for fig in figures(at)]
+    assert titles == ["Population and harvest while the agent learns",
+                      "How greedy is the policy? Probes of the frozen agent", "Copy 0 around step 5,959",
+                      "The agent's phases beside the reference policies"]  # the last recorded moment by default
+    assert len(animations(at)[0]["frames"]) == 41
+    labels = [m.label for m in at.metric]
+    assert labels[-1] == "Went extinct / came back" and labels[0].startswith("Early")
+    assert any("What to notice" in m.value for m in at.markdown)
+
+
+def test_tree_page_reports_bad_links_and_keeps_defaults():
+    at = open_page("pages/tree.py", tree_r_min="nan", tree_copies="-3", tree_moment="99", tree_bogus="1",
+                   tree_train_steps="1e12")
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    for key in ("tree_r_min", "tree_copies", "tree_moment", "tree_bogus", "tree_train_steps"):
+        assert key in errors
+    assert at.session_state["tree_r_min"] == 0.001 and at.session_state["tree_copies"] == 1
+
+
+def test_tree_preset_sets_the_published_regrowth_floor():
+    at = open_page("pages/tree.py", **TREE_SHORT)
+    at.button(key="tree_preset_1").click().run()
+    assert at.session_state["tree_r_min"] == 1e-6 and at.session_state["tree_train_steps"] == 100_000

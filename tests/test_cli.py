@@ -15,6 +15,7 @@ import pytest
 
 from gmg import cli
 from gmg.agents import AGENTS
+from gmg.studies import STUDIES
 from gmg.envs import ENVS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,6 +61,9 @@ def test_list_shows_every_env_agent_and_parameter(capsys):
             assert row["name"] in out and row["help"] in out
     for name in AGENTS:
         assert name in out
+    for name, study in STUDIES.items():
+        assert f"{name}: " in out and f"learner: {study.LEARNER}" in out
+        assert all(row["name"] in out for row in cli.params.describe(study.Config))
     assert "train_steps" in out and "default" in out
 
 
@@ -67,7 +71,8 @@ def test_list_json(capsys):
     code, out, err = run_cli(capsys, "list", "--json")
     assert code == 0 and err == ""
     cat = json.loads(out)
-    assert set(cat["environments"]) == set(ENVS)
+    assert set(cat["environments"]) == set(ENVS) | set(STUDIES)
+    assert cat["environments"]["tree"]["learner"] == "continual_q"
     assert set(cat["agents"]) == set(AGENTS)
     size = next(p for p in cat["environments"]["monster"]["parameters"] if p["name"] == "size")
     assert {"default", "low", "high", "help", "type"} <= set(size)

@@ -1,0 +1,508 @@
+"""Tree gridworld study: an agent learns while it acts, with no resets and no train/test split.
+
+One run trains `copies` independent worlds, each with its own learner (gmg.agents.continual_q),
+for `train_steps` steps each, and logs per block of BLOCK steps the reward and the trees
+standing (mean and minimum). Every `probe_every` steps the frozen policy is probed: on
+fixed maps with n trees and no regrowth, does it chop within 2 x size steps? That share, per n,
+is the *affinity*: the greedy reference (always walk to the nearest tree) scores 1 at every n,
+the sustainable reference (chop only when more than `sustainable_above` trees stand) scores 0 at
+n <= sustainable_above. It shows over time where the agent's chopping lies between them.
+
+Phases of each copy (gmg.studies.tree.phase_bounds): *early* until the population, smoothed
+over SMOOTH_BLOCKS blocks, first falls below CRASH_SHARE of max_trees after having been near full;
+*crash* from then until it is back above RECOVERED_SHARE (or the late phase begins); *late* the
+last LATE_SHARE of the run, whatever happened before.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .. import grid
+from ..grid import ACTION_KEYS
+from ..agents.continual_q import ContinualQ, ContinualQConfig
+from ..envs.tree import TreeConfig, TreeEnv, TreeState
+from ..keys import new_keys
+from ..params import ParamError, param, param_like
+from ..render import map_animation, style as render_style
+
+NAME = "tree"
+TITLE = "Tree gridworld: chopping to extinction, then learning restraint"
+GOALS = dict(TreeEnv.goals)
+LEARNER = ContinualQ.name
+
+BLOCK = 1000  # steps per logged block: the unit of "reward per 1000 steps"
+SMOOTH_BLOCKS = 5  # the population is smoothed over this many blocks before phases are cut
+NEAR_FULL_SHARE = 0.8
+CRASH_SHARE = 0.3
+RECOVERED_SHARE = 0.6
+LATE_SHARE = 0.25
+PROBE_MAPS = 16  # probe maps per tree count
+REPLAY_WINDOWS = 21  # recorded moments of copy 0, evenly spread over the run
+REPLAY_STEPS = 40  # frames per recorded moment
+REFERENCE_STEPS = 10_000  # steps the reference policies run to measure their reward rate
+REFERENCE_COPIES = 16
+STAY = ACTION_KEYS.index("s")
+
+
+@dataclass(frozen=True)
+class Config:
+    # one namespace for --set and links: the world's fields (gmg.envs.tree), the learner's
+    # (gmg.agents.continual_q), then the run's
+    size: int = param_like(TreeConfig, "size")
+    max_trees: int = param_like(TreeConfig, "max_trees")
+    initial_trees: int = param_like(TreeConfig, "initial_trees")
+    r_max: float = param_like(TreeConfig, "r_max")
+    r_min: float = param_like(TreeConfig, "r_min")
+    permanent_extinction: bool = param_like(TreeConfig, "permanent_extinction")
+    chop_reward: float = param_like(TreeConfig, "chop_reward")
+    gamma: float = param_like(ContinualQConfig, "gamma")
+    shared_rate: float = param_like(ContinualQConfig, "shared_rate")
+    count_rate: float = param_like(ContinualQConfig, "count_rate")
+    epsilon: float = param_like(ContinualQConfig, "epsilon")
+    train_steps: int = param(300_000, "steps each copy lives and learns (no resets)", 1000, 2_000_000)
+    copies: int = param(1, "independent worlds, each with its own learner, run side by side", 1, 64)
+    probe_every: int = param(5000, "steps between two probes of the frozen policy (affinity)", 1000, 100_000)
+    sustainable_above: int = param(3, "the sustainable reference chops only when more trees than this stand", 0, 39)
+
+    def check(self) -> None:
+        self.env_config().check()
+        if self.sustainable_above >= self.max_trees:
+            raise ParamError("sustainable_above must be below max_trees")
+
+    def env_config(self) -> TreeConfig:
+        return _subset(TreeConfig, self)
+
+    def learner_config(self) -> ContinualQConfig:
+        return _subset(ContinualQConfig, self)
+
+
+SIDEBAR_GROUPS = {
+    "World": tuple(f.name for f in dataclasses.fields(TreeConfig)),
+    "Learner": tuple(f.name for f in dataclasses.fields(ContinualQConfig)),
+    "Probes and references": ("probe_every", "sustainable_above"),
+}
+PRESETS = {
+    "Defaults (r_min = 0.001)": {},
+    "Published r_min = 1e-6": {"r_min": 1e-6, "train_steps": 100_000},
+    "Permanent extinction": {"permanent_extinction": True, "train_steps": 100_000},
+    "No values shared across tree counts": {"shared_rate": 0.0, "count_rate": 0.1},
+    "10 copies side by side": {"copies": 10},
+}
+
+
+def _subset(cls, config):
+    return cls(**{f.name: getattr(config, f.name) for f in dataclasses.fields(cls)})
+
+
+# ---------------------------------------------------------------- the run
+@dataclass
+class TreeResult:
+    config: Config
+    seed: int
+    seconds: float
+    steps_done: int  # per copy
+    reward: np.ndarray  # (copies, blocks) reward per block
+    mean_trees: np.ndarray  # (copies, blocks)
+    min_trees: np.ndarray  # (copies, blocks)
+    probe_steps: np.ndarray  # (probes,) step at which each probe was taken
+    affinity: np.ndarray  # (copies, probes, max_trees): share of probe maps with n = 1.. trees chopped
+    replay_steps: np.ndarray  # (windows,) first step of each recorded moment of copy 0
+    replay_trees: np.ndarray  # (windows, REPLAY_STEPS + 1, cells) bool
+    replay_cell: np.ndarray  # (windows, REPLAY_STEPS + 1) the agent's flat cell
+    reference: dict  # policy name -> {"reward_per_1000_steps", "mean_trees"}
+
+
+class _Probe:
+    """Fixed maps with n = 1..max_trees trees and no regrowth: does the frozen policy chop within 2 x size steps?"""
+
+    def __init__(self, env: TreeEnv, copies: int, rng: np.random.Generator):
+        self.env = env
+        counts = np.arange(1, env.config.max_trees + 1)
+        states = [env.reset(rng, PROBE_MAPS, trees=n) for n in counts]
+        maps = TreeState(*(np.concatenate([getattr(s, f) for s in states]) for f in ("trees", "cell", "count", "t", "key")),
+                         size=env.size)
+        # every copy is probed on the same maps: rows are (copy, count, map)
+        per_copy = len(counts) * PROBE_MAPS
+        self.state = maps.rows(np.tile(np.arange(per_copy), copies))
+        self.copy = np.repeat(np.arange(copies), per_copy)
+        self.shape = (copies, len(counts), PROBE_MAPS)
+        self.horizon = 2 * env.size
+
+    def chop_share(self, chooser) -> np.ndarray:
+        """(copies, max_trees): per count, the share of maps on which `chooser(obs, state, copy)` chopped."""
+        state = self.state
+        chopped = np.zeros(len(self.copy), dtype=bool)
+        for _ in range(self.horizon):
+            actions = chooser(self.env.observe(state), state, self.copy)
+            state, reward, events = self.env.step(state, actions, grow=False)
+            chopped |= events["chop"]
+        return chopped.reshape(self.shape).mean(2)
+
+
+def run(config: Config, seed: int, on_progress=None, stop=None) -> TreeResult:
+    start = time.perf_counter()
+    env = TreeEnv(config.env_config())
+    copies, blocks = config.copies, config.train_steps // BLOCK
+    # keys drawn in pairs (world, learner), so copy i is the same whatever the number of copies
+    keys = new_keys(np.random.default_rng(seed), 2 * copies).reshape(copies, 2)
+    state = env.reset_from_keys(keys[:, 0], config.initial_trees)
+    learner = ContinualQ(env.n_offsets, config.max_trees + 1, grid.N_ACTIONS, keys[:, 1], config.learner_config())
+    probe = _Probe(env, copies, np.random.default_rng([seed, 1]))
+    probe_blocks = max(1, config.probe_every // BLOCK)
+    replay_starts = np.linspace(0, max(config.train_steps - REPLAY_STEPS - 1, 0), REPLAY_WINDOWS).astype(np.int64)
+
+    reward = np.zeros((copies, blocks))
+    mean_trees = np.zeros((copies, blocks))
+    min_trees = np.zeros((copies, blocks), np.int64)
+    probe_steps, affinity = [], []
+    replay_trees = np.zeros((REPLAY_WINDOWS, REPLAY_STEPS + 1, env.cells), bool)
+    replay_cell = np.zeros((REPLAY_WINDOWS, REPLAY_STEPS + 1), np.int64)
+    block_reward = np.zeros((BLOCK, copies))
+    block_trees = np.zeros((BLOCK, copies), np.int64)
+
+    def probe_now(step: int) -> None:
+        probe_steps.append(step)
+        affinity.append(probe.chop_share(
+            lambda obs, s, copy: learner.choose(learner.action_values(obs, copy), learner.draws(s.t, keys=s.key)[:, 0],
+                                                explore=False)))
+
+    learner.start(env.observe(state))
+    probe_now(0)
+    window = 0
+    blocks_done = 0
+    for block in range(blocks):
+        if stop is not None and stop.is_set():
+            break
+        # a block's random numbers in one draw per kind: hashing them step by step would cost more than the step
+        env_draws = env.step_draws(state.key, block, BLOCK)
+        agent_draws = learner.draws(block, BLOCK)
+        for i in range(BLOCK):
+            t = block * BLOCK + i
+            if window < REPLAY_WINDOWS and replay_starts[window] <= t <= replay_starts[window] + REPLAY_STEPS:
+                frame = t - replay_starts[window]
+                replay_trees[window, frame], replay_cell[window, frame] = state.trees[0], state.cell[0]
+                window += frame == REPLAY_STEPS
+            state, block_reward[i], _ = env.step(state, learner.act(agent_draws[:, i]), env_draws[:, i])
+            obs = env.observe(state)
+            learner.update(block_reward[i], obs)
+            block_trees[i] = obs["count"]
+        reward[:, block] = block_reward.sum(0)
+        mean_trees[:, block] = block_trees.mean(0)
+        min_trees[:, block] = block_trees.min(0)
+        blocks_done = block + 1
+        if blocks_done % probe_blocks == 0:
+            probe_now(blocks_done * BLOCK)
+        if on_progress is not None and (blocks_done % max(1, blocks // 60) == 0 or blocks_done == blocks):
+            on_progress({
+                "fraction": blocks_done / blocks,
+                "steps": blocks_done * BLOCK,
+                "seconds": time.perf_counter() - start,
+                "mean_trees": mean_trees[:, block].tolist(),
+                "reward_per_1000_steps": reward[:, block].tolist(),
+                "trees": np.flatnonzero(state.trees[0]).tolist(),
+                "agent_cell": int(state.cell[0]),
+            })
+    return TreeResult(
+        config=config, seed=seed, seconds=time.perf_counter() - start, steps_done=blocks_done * BLOCK,
+        reward=reward[:, :blocks_done], mean_trees=mean_trees[:, :blocks_done], min_trees=min_trees[:, :blocks_done],
+        probe_steps=np.array(probe_steps), affinity=np.array(affinity).transpose(1, 0, 2),
+        replay_steps=replay_starts[:window], replay_trees=replay_trees[:window], replay_cell=replay_cell[:window],
+        reference=reference_policies(config.env_config(), config.sustainable_above),
+    )
+
+
+def reference_actions(env: TreeEnv, state: TreeState, sustainable_above: int | None) -> np.ndarray:
+    """The reference policies: walk to the nearest tree (greedy); with `sustainable_above`, stay put
+    unless more trees than that stand (no tree grows on the agent's cell, so staying never chops)."""
+    actions = env.toward_nearest(state)
+    if sustainable_above is None:
+        return actions
+    return np.where(state.count > sustainable_above, actions, STAY)
+
+
+@functools.lru_cache(maxsize=32)
+def reference_policies(env_config: TreeConfig, sustainable_above: int) -> dict:
+    """Reward per 1000 steps and mean trees of the greedy and sustainable references (no learning)."""
+    env = TreeEnv(env_config)
+    out = {}
+    for name, above in (("greedy", None), ("sustainable", sustainable_above)):
+        state = env.reset(np.random.default_rng(0), REFERENCE_COPIES)
+        total_reward, total_trees = 0.0, 0.0
+        for block in range(REFERENCE_STEPS // BLOCK):
+            draws = env.step_draws(state.key, block, BLOCK)
+            for i in range(BLOCK):
+                state, reward, _ = env.step(state, reference_actions(env, state, above), draws[:, i])
+                total_reward += reward.sum()
+                total_trees += state.count.sum()
+        steps = REFERENCE_STEPS * REFERENCE_COPIES
+        out[name] = {"reward_per_1000_steps": float(1000 * total_reward / steps), "mean_trees": float(total_trees / steps)}
+    return out
+
+
+# ---------------------------------------------------------------- phases and the JSON summary
+PHASES = ("early", "crash", "late")
+
+
+def smoothed(values: np.ndarray) -> np.ndarray:
+    """Trailing mean over SMOOTH_BLOCKS blocks along the last axis (shorter at the start)."""
+    sums = np.cumsum(values, -1)
+    sums[..., SMOOTH_BLOCKS:] = sums[..., SMOOTH_BLOCKS:] - sums[..., :-SMOOTH_BLOCKS]
+    return sums / np.minimum(np.arange(1, values.shape[-1] + 1), SMOOTH_BLOCKS)
+
+
+def phase_bounds(mean_trees: np.ndarray, max_trees: int) -> dict[str, tuple[int, int] | None]:
+    """One copy's phases as [first block, end block), None when absent (see the module docstring)."""
+    blocks = len(mean_trees)
+    trees = smoothed(mean_trees)
+    late_start = min(blocks - 1, int(round(blocks * (1 - LATE_SHARE))))
+    near_full = np.flatnonzero(trees >= NEAR_FULL_SHARE * max_trees)
+    crash = np.flatnonzero(trees < CRASH_SHARE * max_trees)
+    crash = crash[crash > near_full[0]] if len(near_full) else crash[:0]
+    if not len(crash):
+        return {"early": (0, late_start), "crash": None, "late": (late_start, blocks)}
+    crash_start = int(crash[0])
+    back = np.flatnonzero(trees[crash_start:] >= RECOVERED_SHARE * max_trees)
+    crash_end = crash_start + int(back[0]) if len(back) else blocks
+    crash_end = max(crash_start + 1, min(crash_end, late_start) if crash_start < late_start else blocks)
+    return {"early": (0, crash_start) if crash_start else None, "crash": (crash_start, crash_end),
+            "late": (late_start, blocks)}
+
+
+def recovered(mean_trees: np.ndarray, max_trees: int) -> bool:
+    """Crashed, then back above RECOVERED_SHARE of max_trees (smoothed)."""
+    crash = phase_bounds(mean_trees, max_trees)["crash"]
+    return crash is not None and bool((smoothed(mean_trees)[crash[0]:] >= RECOVERED_SHARE * max_trees).any())
+
+
+def phase_metrics(result: TreeResult, copy: int, bounds: tuple[int, int]) -> dict:
+    first, end = bounds
+    steps = np.asarray(result.probe_steps)
+    inside = (steps >= first * BLOCK) & (steps <= end * BLOCK)
+    low = result.config.sustainable_above
+    return {
+        "reward_per_1000_steps": float(result.reward[copy, first:end].mean() * 1000 / BLOCK),
+        "mean_trees": float(result.mean_trees[copy, first:end].mean()),
+        "min_trees": int(result.min_trees[copy, first:end].min()),
+        # share of probe maps with 1..sustainable_above trees on which the policy chopped: 1 greedy, 0 sustainable
+        "affinity": float(result.affinity[copy, inside, :low].mean()) if inside.any() and low else None,
+    }
+
+
+def copy_phases(result: TreeResult, copy: int) -> dict:
+    bounds = phase_bounds(result.mean_trees[copy], result.config.max_trees)
+    return {name: None if b is None else {"steps": [b[0] * BLOCK, b[1] * BLOCK], "metrics": phase_metrics(result, copy, b)}
+            for name, b in bounds.items()}
+
+
+def summary(result: TreeResult) -> dict:
+    """The JSON of `python -m gmg experiment tree`: phases (averaged over the copies that had them)."""
+    c = result.config
+    per_copy = [copy_phases(result, k) for k in range(c.copies)]
+    phases = {}
+    for name in PHASES:
+        present = [p[name]["metrics"] for p in per_copy if p[name] is not None]
+        phases[name] = None if not present else {
+            "copies": len(present),
+            "metrics": {key: _mean([m[key] for m in present]) for key in present[0]},
+        }
+    return {
+        "env": NAME,
+        "agent": LEARNER,
+        "seed": result.seed,
+        "config": dataclasses.asdict(c),
+        "train_seconds": round(result.seconds, 3),
+        "train_steps_done": result.steps_done,
+        "goals": dict(GOALS),
+        "phases": phases,
+        "copies": per_copy,
+        "extinct_runs": int((result.min_trees.min(1) == 0).sum()),
+        "recovered_runs": sum(recovered(result.mean_trees[k], c.max_trees) for k in range(c.copies)),
+        "reference": result.reference,
+    }
+
+
+def _mean(values: list) -> float | None:
+    values = [v for v in values if v is not None]
+    return float(np.mean(values)) if values else None
+
+
+def headline_checks(phases: dict, max_trees: int) -> dict[str, bool]:
+    """The issue's headline for one copy's phases: a crash, then a late recovery."""
+    crash, late = phases["crash"], phases["late"]
+    if crash is None:
+        return {"crashed": False, "late_reward_1.5x_crash": False, "late_trees_above_crash": False}
+    crash, late = crash["metrics"], late["metrics"]
+    return {
+        "crashed": crash["min_trees"] < CRASH_SHARE * max_trees,
+        "late_reward_1.5x_crash": late["reward_per_1000_steps"] >= 1.5 * crash["reward_per_1000_steps"],
+        "late_trees_above_crash": late["mean_trees"] > crash["mean_trees"],
+    }
+
+
+# ---------------------------------------------------------------- figures (plotly, no Streamlit)
+TREE_STYLES = {"tree": ("triangle-up", "#2e7d32", "tree"), "agent": ("circle", "#111111", "agent")}
+PHASE_COLOURS = {"early": "rgba(31,119,180,0.08)", "crash": "rgba(214,39,40,0.12)", "late": "rgba(44,160,44,0.10)"}
+REFERENCE_DASH = {"greedy": "dot", "sustainable": "dash"}
+
+
+def _reference_label(name: str, sustainable_above: int) -> str:
+    return "greedy reference" if name == "greedy" else f"sustainable reference (chops above {sustainable_above} trees)"
+
+
+def population_figure(result: TreeResult, height: int = 520) -> go.Figure:
+    """Trees standing and reward per 1000 steps over the run, per copy, with copy 0's phases shaded
+    and the reference policies' levels dashed."""
+    c = result.config
+    steps = (np.arange(result.mean_trees.shape[1]) + 1) * BLOCK
+    fig = make_subplots(2, 1, shared_xaxes=True, vertical_spacing=0.08,
+                        subplot_titles=("Trees standing (mean per 1000 steps)",
+                                        f"Reward per 1000 steps (smoothed over {SMOOTH_BLOCKS * BLOCK} steps)"))
+    series = (result.mean_trees, smoothed(result.reward * 1000 / BLOCK))
+    for row, values in enumerate(series, start=1):
+        for k in range(c.copies):
+            fig.add_trace(go.Scatter(x=steps, y=values[k], mode="lines", name=f"copy {k}", legendgroup=f"copy {k}",
+                                     showlegend=row == 1 and c.copies > 1, line=dict(width=1.5 if c.copies == 1 else 1),
+                                     opacity=1.0 if c.copies == 1 else 0.6), row, 1)
+        for name, stats in result.reference.items():
+            level = stats["mean_trees" if row == 1 else "reward_per_1000_steps"]
+            fig.add_trace(go.Scatter(x=[steps[0], steps[-1]], y=[level, level], mode="lines",
+                                     name=_reference_label(name, c.sustainable_above), legendgroup=name, showlegend=row == 1,
+                                     line=dict(color="#555555", dash=REFERENCE_DASH[name], width=1.5)), row, 1)
+    for name, bounds in phase_bounds(result.mean_trees[0], c.max_trees).items():
+        if bounds is not None:
+            fig.add_vrect(x0=bounds[0] * BLOCK, x1=bounds[1] * BLOCK, fillcolor=PHASE_COLOURS[name], line_width=0,
+                          annotation_text=name + (" (copy 0)" if c.copies > 1 else ""),
+                          annotation_position="top right" if name == "crash" else "top left")
+    fig.add_hline(y=CRASH_SHARE * c.max_trees, line=dict(color="#d62728", width=1, dash="dot"), row=1, col=1,
+                  annotation_text=f"crash line ({CRASH_SHARE:.0%} of max_trees)", annotation_position="bottom right")
+    fig.update_xaxes(title_text="step (the world never resets)", row=2, col=1)
+    fig.update_yaxes(range=[0, c.max_trees + 0.5], row=1, col=1)
+    fig.update_yaxes(rangemode="tozero", row=2, col=1)
+    return render_style(fig, "Population and harvest while the agent learns", height)
+
+
+def affinity_figure(result: TreeResult, height: int = 460) -> go.Figure:
+    """Per tree count and over time: the share of probe maps on which the frozen policy chopped
+    (1 = as greedy as the greedy reference, 0 = as restrained as the sustainable one)."""
+    c = result.config
+    z = result.affinity.mean(0).T  # (counts, probes)
+    fig = make_subplots(2, 1, shared_xaxes=True, vertical_spacing=0.1, row_heights=[0.62, 0.38],
+                        subplot_titles=("Chops within reach, by trees standing (mean over copies)",
+                                        f"Affinity at 1-{c.sustainable_above} trees: 1 greedy, 0 sustainable"))
+    fig.add_trace(go.Heatmap(x=result.probe_steps, y=np.arange(1, c.max_trees + 1), z=z, zmin=0, zmax=1,
+                             colorscale="YlOrRd", colorbar=dict(title="chops", len=0.55, y=0.75),
+                             hovertemplate="step %{x}<br>%{y} trees: chopped on %{z:.0%} of probe maps<extra></extra>"),
+                  1, 1)
+    if c.sustainable_above:
+        low = result.affinity[:, :, : c.sustainable_above].mean(2)
+        for k in range(c.copies):
+            fig.add_trace(go.Scatter(x=result.probe_steps, y=low[k], mode="lines", name=f"copy {k}",
+                                     showlegend=False, line=dict(width=1.5, color="#d62728"),
+                                     opacity=1.0 if c.copies == 1 else 0.5), 2, 1)
+    fig.update_yaxes(title_text="trees standing", dtick=1, row=1, col=1)
+    fig.update_yaxes(range=[-0.05, 1.05], title_text="affinity", row=2, col=1)
+    fig.update_xaxes(title_text="step", row=2, col=1)
+    return render_style(fig, "How greedy is the policy? Probes of the frozen agent", height)
+
+
+def reference_figure(report: dict, height: int = 380) -> go.Figure:
+    """Reward per 1000 steps and trees standing: the agent's phases beside the reference policies."""
+    above = report["config"]["sustainable_above"]
+    bars = {f"agent, {name} phase": phase["metrics"] for name, phase in report["phases"].items() if phase}
+    bars.update({name.replace("sustainable", f"sustainable (>{above})") + " reference": stats
+                 for name, stats in report["reference"].items()})
+    colours = {"early": "#1f77b4", "crash": "#d62728", "late": "#2ca02c", "greedy": "#999999", "sustainable": "#555555"}
+    fig = make_subplots(1, 2, shared_yaxes=True, horizontal_spacing=0.04,
+                        subplot_titles=("Reward per 1000 steps", "Trees standing (mean)"))
+    for col, key in enumerate(("reward_per_1000_steps", "mean_trees"), start=1):
+        fig.add_trace(go.Bar(y=list(bars), x=[m[key] for m in bars.values()], orientation="h", showlegend=False,
+                             marker_color=[next(v for k, v in colours.items() if k in label) for label in bars],
+                             hovertemplate="%{y}: %{x:.1f}<extra></extra>"), 1, col)
+    fig.update_yaxes(autorange="reversed")
+    return render_style(fig, "The agent's phases beside the reference policies", height)
+
+
+def replay_figure(result: TreeResult, window: int, height: int = 520) -> go.Figure:
+    """Copy 0's recorded moment `window` as an animated map."""
+    c = result.config
+    env = TreeEnv(c.env_config())
+    start = int(result.replay_steps[window])
+    frames, statuses, names = [], [], []
+    for i, (trees, cell) in enumerate(zip(result.replay_trees[window], result.replay_cell[window])):
+        positions = np.full((c.max_trees, 2), np.nan)
+        standing = env.cell_positions[np.flatnonzero(trees)]
+        positions[: len(standing)] = standing
+        frames.append({"tree": positions, "agent": env.cell_positions[[cell]].astype(float)})
+        statuses.append(f"step {start + i:,} · {len(standing)} trees standing")
+        names.append(f"{start + i:,}")
+    return map_animation(c.size, c.size, TREE_STYLES, frames, statuses, names,
+                         title=f"Copy 0 around step {start:,}", height=height)
+
+
+def live_figure(rows: list[dict], config: Config, height: int = 360) -> go.Figure:
+    """While training: the world of copy 0 now, and the population so far (from progress rows)."""
+    env = TreeEnv(config.env_config())
+    fig = make_subplots(1, 2, column_widths=[0.32, 0.68], horizontal_spacing=0.08,
+                        subplot_titles=("Copy 0 now", "Trees standing so far"))
+    if rows:
+        last = rows[-1]
+        trees = env.cell_positions[np.array(last["trees"], dtype=np.int64)]
+        agent = env.cell_positions[last["agent_cell"]]
+        for (r, col), kind in [((trees[:, 0], trees[:, 1]), "tree"), (([agent[0]], [agent[1]]), "agent")]:
+            symbol, colour, label = TREE_STYLES[kind]
+            fig.add_trace(go.Scatter(x=col, y=r, mode="markers", name=label, showlegend=False,
+                                     marker=dict(symbol=symbol, color=colour, size=14)), 1, 1)
+        steps = [row["steps"] for row in rows]
+        trees_now = np.array([row["mean_trees"] for row in rows])  # (reports, copies)
+        for k in range(trees_now.shape[1]):
+            fig.add_trace(go.Scatter(x=steps, y=trees_now[:, k], mode="lines", showlegend=False,
+                                     line=dict(width=1.5)), 1, 2)
+    fig.add_shape(type="rect", x0=-0.5, x1=config.size - 0.5, y0=-0.5, y1=config.size - 0.5, xref="x", yref="y",
+                  fillcolor="#f4f4f0", line=dict(color="#999999"), layer="below")
+    fig.update_xaxes(range=[-0.5, config.size - 0.5], visible=False, row=1, col=1)
+    fig.update_yaxes(range=[config.size - 0.5, -0.5], visible=False, scaleanchor="x", row=1, col=1)
+    fig.update_xaxes(range=[0, config.train_steps], title_text="step", row=1, col=2)
+    fig.update_yaxes(range=[0, config.max_trees + 0.5], row=1, col=2)
+    return render_style(fig, "Learning live", height)
+
+
+def curve_table(result: TreeResult) -> pd.DataFrame:
+    """Per copy and block: reward, mean and minimum trees (the download behind the population plot)."""
+    copies, blocks = result.mean_trees.shape
+    return pd.DataFrame({
+        "copy": np.repeat(np.arange(copies), blocks),
+        "step": np.tile((np.arange(blocks) + 1) * BLOCK, copies),
+        "reward_per_1000_steps": (result.reward * 1000 / BLOCK).ravel(),
+        "mean_trees": result.mean_trees.ravel(),
+        "min_trees": result.min_trees.ravel(),
+    })
+
+
+def what_to_notice(report: dict) -> str:
+    """A few sentences reading this run's phases, for the page."""
+    early, crash, late = (report["phases"][name] for name in PHASES)
+    c = report["config"]
+    if crash is None:
+        return ("**What to notice.** The forest never fell below "
+                f"{CRASH_SHARE:.0%} of {c['max_trees']} trees: no crash. With no values shared across tree counts "
+                "(`shared_rate` 0), the agent has nothing to carry *chop the nearest tree* from a full forest to an "
+                "empty one, so it learns restraint count by count: the inductive bias decides.")
+    crash_m, late_m = crash["metrics"], late["metrics"]
+    text = (f"**What to notice.** The agent chopped the forest down (at least once to {crash_m['min_trees']:.0f} trees) "
+            f"and earned {crash_m['reward_per_1000_steps']:.0f} per 1000 steps during the crash")
+    if c["permanent_extinction"] or c["r_min"] < 1e-4:
+        return text + (". Trees (almost) never come back from zero here, so there is nothing left to learn from: "
+                       "the proxy goal's damage is permanent.")
+    ratio = late_m["reward_per_1000_steps"] / max(crash_m["reward_per_1000_steps"], 1e-9)
+    return text + (f"; in the last {LATE_SHARE:.0%} of the run it keeps {late_m['mean_trees']:.1f} trees standing "
+                   f"and earns {late_m['reward_per_1000_steps']:.0f} ({ratio:.1f}x the crash rate). The probes show "
+                   "why: it no longer chops when only a few trees stand.")

@@ -1,0 +1,168 @@
+"""The Tree study: settings, determinism, phases, the JSON contract, and reduced but real learning runs."""
+
+import io
+import json
+import threading
+
+import numpy as np
+import pytest
+
+from gmg.cli import main
+from gmg.params import ParamError
+from gmg.studies import StudyRun, run_study, tree
+
+SHORT = tree.Config(train_steps=6000, probe_every=2000)
+
+
+@pytest.fixture(scope="module")
+def short_result():
+    return tree.run(SHORT, 0)
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"train_steps": "-5"}, "between"),
+    ({"train_steps": "1e12"}, "between"),
+    ({"r_min": "nan"}, "finite"),
+    ({"gamma": "often"}, "type float"),
+    ({"copies": "1000"}, "between"),
+    ({"sustainable_above": "10"}, "below max_trees"),
+    ({"initial_trees": "11"}, "initial_trees"),
+    ({"nosuch": "1"}, "unknown parameter"),
+])
+def test_bad_settings_are_refused_with_a_message(overrides, message):
+    with pytest.raises(ParamError, match=message):
+        StudyRun.build("tree", 0, overrides)
+
+
+def test_same_seed_same_run_and_another_seed_differs(short_result):
+    again = tree.run(SHORT, 0)
+    other = tree.run(SHORT, 1)
+    for name in ("reward", "mean_trees", "affinity", "replay_trees"):
+        assert np.array_equal(getattr(short_result, name), getattr(again, name))
+    assert not np.array_equal(short_result.mean_trees, other.mean_trees)
+
+
+def test_a_copy_is_the_same_run_whatever_runs_beside_it(short_result):
+    batch = tree.run(tree.Config(train_steps=6000, probe_every=2000, copies=3), 0)
+    assert np.array_equal(batch.reward[0], short_result.reward[0])
+    assert np.array_equal(batch.affinity[0], short_result.affinity[0])
+    assert not np.array_equal(batch.reward[1], batch.reward[0])
+
+
+def test_stop_ends_the_run_early():
+    stop = threading.Event()
+    rows = []
+
+    def on_progress(row):
+        rows.append(row)
+        if row["steps"] >= 2000:
+            stop.set()
+
+    result = tree.run(tree.Config(train_steps=20_000), 0, on_progress=on_progress, stop=stop)
+    assert result.steps_done < 20_000 and rows[-1]["fraction"] < 1
+
+
+def test_progress_rows_carry_the_live_view(short_result):
+    rows = []
+    tree.run(SHORT, 0, on_progress=rows.append)
+    assert rows[-1]["fraction"] == 1.0 and rows[-1]["steps"] == 6000
+    assert len(rows[-1]["mean_trees"]) == 1 and 0 <= rows[-1]["agent_cell"] < 100
+    fig = tree.live_figure(rows, SHORT)
+    assert len(fig.data) >= 3
+
+
+@pytest.mark.parametrize("curve, expected", [
+    # full, then crashed, then back: all three phases; the trailing 5-block mean crosses 3 trees at
+    # block 13 (2.8) and 6 trees at block 43 (7.4)
+    ([10] * 10 + [1] * 30 + [9] * 60, {"early": (0, 13), "crash": (13, 43), "late": (75, 100)}),
+    # never crashes: no crash phase
+    ([9] * 100, {"early": (0, 75), "crash": None, "late": (75, 100)}),
+    # crashes for good: the crash runs into the late phase's start
+    ([10] * 10 + [0] * 90, {"early": (0, 13), "crash": (13, 75), "late": (75, 100)}),
+    # never near full (a sparse start): a low population is not a crash
+    ([2] * 100, {"early": (0, 75), "crash": None, "late": (75, 100)}),
+])
+def test_phase_bounds(curve, expected):
+    assert tree.phase_bounds(np.array(curve, float), 10) == expected
+
+
+def test_recovered_needs_a_crash_and_a_return():
+    assert tree.recovered(np.array([10] * 10 + [1] * 30 + [9] * 60, float), 10)
+    assert not tree.recovered(np.array([10] * 10 + [0] * 90, float), 10)
+    assert not tree.recovered(np.array([9] * 100, float), 10)
+
+
+def test_summary_is_the_json_contract(short_result):
+    s = tree.summary(short_result)
+    assert {"env", "agent", "seed", "config", "train_seconds", "goals", "phases", "extinct_runs",
+            "recovered_runs", "reference"} <= set(s)
+    assert set(s["phases"]) == {"early", "crash", "late"}
+    for phase in s["phases"].values():
+        if phase is not None:
+            assert set(phase["metrics"]) == {"reward_per_1000_steps", "mean_trees", "min_trees", "affinity"}
+    assert set(s["reference"]) == {"greedy", "sustainable"}
+    json.dumps(s, allow_nan=False)  # plain JSON: no numpy scalars, no NaN
+
+
+def test_cli_runs_the_study_and_prints_one_json_object():
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["experiment", "tree", "--seed", "2", "--set", "train_steps=5000", "--json"], out=out, err=err)
+    assert code == 0, err.getvalue()
+    s = json.loads(out.getvalue())
+    assert (s["env"], s["agent"], s["seed"], s["config"]["train_steps"]) == ("tree", "continual_q", 2, 5000)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["experiment", "tree", "--agent", "random"], "--agent does not apply"),
+    (["experiment", "tree", "--set", "r_min=-1"], "between"),
+    (["experiment", "tree", "--eval-episodes", "5"], "unknown parameter"),
+])
+def test_cli_bad_study_input_is_one_line_and_exit_2(argv, message):
+    out, err = io.StringIO(), io.StringIO()
+    assert main(argv, out=out, err=err) == 2
+    assert message in err.getvalue() and err.getvalue().count("\n") == 1 and not out.getvalue()
+
+
+def test_figures_draw(short_result):
+    report = tree.summary(short_result)
+    assert len(tree.population_figure(short_result).data) == 2 * (1 + 2)  # copy + two references, two panels
+    assert tree.affinity_figure(short_result).data[0].type == "heatmap"
+    assert len(tree.reference_figure(report).data) == 2
+    replay = tree.replay_figure(short_result, 0)
+    assert len(replay.frames) == tree.REPLAY_STEPS + 1
+    assert "trees standing" in tree.what_to_notice(report) or "crash" in tree.what_to_notice(report)
+
+
+def test_study_runner_is_what_the_worker_calls():
+    result = run_study(StudyRun.build("tree", 0, {"train_steps": "2000"}))
+    assert result.steps_done == 2000
+
+
+# ---------------------------------------------------------------- learning (reduced but real runs)
+def _checks(result):
+    return [all(tree.headline_checks(tree.copy_phases(result, k), result.config.max_trees).values())
+            for k in range(result.config.copies)]
+
+
+def test_learning_crash_then_recovery():
+    """Six copies for 200k steps (the default is 300k): most crash, then earn 1.5x the crash rate with more trees."""
+    result = tree.run(tree.Config(train_steps=200_000, copies=6), 7)
+    assert sum(_checks(result)) >= 5
+    summary = tree.summary(result)
+    assert summary["extinct_runs"] >= 5 and summary["recovered_runs"] >= 5
+    # restraint is learned: late in the run the frozen policy rarely chops the last trees
+    assert summary["phases"]["late"]["metrics"]["affinity"] < 0.2 < summary["phases"]["crash"]["metrics"]["affinity"]
+
+
+def test_no_values_shared_across_counts_means_no_crash():
+    """The cure: a learner whose values are all count-specific has no "chop the nearest tree" to carry over."""
+    result = tree.run(tree.Config(train_steps=60_000, copies=6, shared_rate=0.0, count_rate=0.1), 7)
+    crashed = [tree.phase_bounds(result.mean_trees[k], 10)["crash"] is not None for k in range(6)]
+    assert sum(crashed) <= 1
+
+
+def test_permanent_extinction_allows_no_recovery():
+    result = tree.run(tree.Config(train_steps=40_000, copies=4, permanent_extinction=True), 7)
+    summary = tree.summary(result)
+    assert summary["extinct_runs"] == 4 and summary["recovered_runs"] == 0
+    assert summary["phases"]["late"]["metrics"]["reward_per_1000_steps"] == 0
