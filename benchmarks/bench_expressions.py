@@ -12,22 +12,12 @@ test suite).
 
 from __future__ import annotations
 
-import os
+import dataclasses
+import statistics
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy loads: stable timings on a shared machine
+from common import exit_with, machine_line, seeds_arguments
 
-import argparse  # noqa: E402
-import dataclasses  # noqa: E402
-import platform  # noqa: E402
-import statistics  # noqa: E402
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from gmg.studies import expressions as study  # noqa: E402
+from gmg.studies import expressions as study
 
 # "Done when" of issue 4, per seed
 HEADLINE = {
@@ -89,26 +79,16 @@ def sweep(config: study.Config, seeds: int, share_zero: list[dict]) -> None:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=None, help="seeds per table (default 10; 2 with --quick)")
-    parser.add_argument("--quick", action="store_true", help="2 seeds and 200 evaluation dialogues per split")
-    args = parser.parse_args(argv)
-    seeds = args.seeds if args.seeds is not None else (2 if args.quick else 10)
-    if seeds < 1:
-        parser.error("--seeds must be >= 1")
+    args = seeds_arguments(__doc__, 10, 2, "2 seeds and 200 evaluation dialogues per split", argv)
     config = study.Config()
     if args.quick:
         config = dataclasses.replace(config, eval_dialogues=200)
-    print(f"gmg expressions benchmark: Python {platform.python_version()}, numpy {np.__version__}, "
-          f"{os.cpu_count()} CPU(s), OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}")
+    print(machine_line("expressions"))
     print()
-    share_zero = headline(config, seeds)
-    sweep(config, seeds, share_zero)
+    share_zero = headline(config, args.seeds)
+    sweep(config, args.seeds, share_zero)
     return 0
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        sys.exit(130)
+    exit_with(main)

@@ -11,21 +11,15 @@ asserts nothing (the learning result is asserted, on a reduced run, by the test 
 
 from __future__ import annotations
 
-import argparse
-import os
-import platform
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
+from common import exit_with, machine_line, seeds_arguments
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from gmg.envs.monster import MonsterEnv, headline_checks  # noqa: E402
-from gmg.experiment import run, summary  # noqa: E402
-from gmg.train import Experiment  # noqa: E402
+from gmg.envs.monster import MonsterEnv, headline_checks
+from gmg.experiment import run, summary
+from gmg.train import Experiment
 
 BATCHES = (1, 64, 256, 1024)
 
@@ -127,27 +121,15 @@ def bench_headline(seeds: int) -> None:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=None, help="training seeds for the headline (default 3; 1 with --quick)")
-    parser.add_argument("--quick", action="store_true", help="short timings and one seed")
-    args = parser.parse_args(argv)
-    seeds = args.seeds if args.seeds is not None else (1 if args.quick else 3)
-    if seeds < 0:
-        parser.error("--seeds must be >= 0")
+    args = seeds_arguments(__doc__, 3, 1, "short timings and one seed", argv, minimum=0)
     episode_steps, repeats = (50, 3) if args.quick else (200, 5)
-    print(
-        f"gmg benchmark: Python {platform.python_version()}, numpy {np.__version__}, {os.cpu_count()} CPU(s), "
-        f"{platform.machine()}"
-    )
+    print(machine_line("monster"))
     print()
     bench_env(episode_steps, repeats)
-    if seeds:
-        bench_headline(seeds)
+    if args.seeds:
+        bench_headline(args.seeds)
     return 0
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        sys.exit(130)
+    exit_with(main)

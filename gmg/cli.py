@@ -189,8 +189,9 @@ def _print_list(cat: dict, out) -> None:
 def _print_summary(s: dict, out) -> None:
     cfg = ", ".join(f"{k}={_fmt(v)}" for k, v in s["config"].items())
     lines = [
-        f"{s['env']} / {s['agent']} / seed {s['seed']}: trained {s.get('train_steps_done', '?')} steps "
-        f"in {s['train_seconds']:.2f} s",
+        f"{s['env']} / {s['agent']} / seed {s['seed']}: trained"
+        + (f" {s['train_steps_done']} steps" if "train_steps_done" in s else "")  # a study may count none
+        + f" in {s['train_seconds']:.2f} s",
         f"config: {cfg}",
         f"goals: intended = {s['goals']['intended']}, proxy = {s['goals']['proxy']}",
         "",

@@ -26,7 +26,7 @@ st.caption(
 ui.preset_buttons(PAGE, tree.NAME, tree.PRESETS)
 run = ui.study_settings(PAGE, tree.NAME, page_keys=(MOMENT_KEY,))
 moment = ui.moment_control(PAGE, MOMENT_KEY, tree.REPLAY_WINDOWS)
-ui.training_controls(PAGE, [run] if run else [], label="Train (about 25 s)")
+ui.training_controls(PAGE, [run] if run else [], label="Train (about 20-30 s)")
 
 shown = ui.shown_runs(PAGE, [run] if run else [])
 if shown is None:
