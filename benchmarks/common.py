@@ -17,10 +17,13 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, without installing
 
 
-def seeds_arguments(doc: str, default: int, quick: int, quick_help: str, argv=None, minimum: int = 1
-                    ) -> argparse.Namespace:
-    """--seeds N (at least `minimum`) and --quick; `seeds` is filled in from the mode when not given."""
+def seeds_arguments(doc: str, default: int, quick: int, quick_help: str, argv=None, minimum: int = 1,
+                    more=None) -> argparse.Namespace:
+    """--seeds N (at least `minimum`) and --quick; `seeds` is filled in from the mode when not given.
+    `more(parser)` adds a script's own options."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    if more is not None:
+        more(parser)
     parser.add_argument("--seeds", type=int, default=None, help=f"seeds (default {default}; {quick} with --quick)")
     parser.add_argument("--quick", action="store_true", help=quick_help)
     args = parser.parse_args(argv)

@@ -4,6 +4,9 @@
     python -m gmg experiment monster [--agent NAME] [--seed S] [--train-steps N]
                                      [--eval-episodes K] [--set NAME=VALUE ...] [--json]
     python -m gmg experiment tree|expressions [--seed S] [--set NAME=VALUE ...] [--json]
+    python -m gmg diagnose ENV [same options as experiment]
+    python -m gmg seeds ENV [--seeds N] [--first-seed S] [--workers W] [--dask-scheduler ADDRESS]
+                            [--agent NAME] [--set NAME=VALUE ...] [--json]
 
 `experiment --json` prints exactly one JSON object: `gmg.experiment.summary(result)`, or for a
 study (gmg.studies: tree, expressions) the study's own `summary`; metrics that are undefined
@@ -23,8 +26,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from . import diagnose as diagnosis
 from . import experiment as experiments
 from . import params
+from . import seeds as seed_study
+from . import sweep as sweeps
 from .agents import AGENTS
 from .envs import ENVS
 from .params import ParamError
@@ -243,7 +249,112 @@ def _experiment(args, out, err) -> int:
     return 0
 
 
+# ------------------------------------------------------------------------- diagnose, seeds
+def _episodic(args) -> Experiment:
+    """An Experiment of an episodic environment (diagnosis and seed studies need test maps and planners)."""
+    env_name = _name("environment", args.env, {**ENVS, **STUDIES})
+    if env_name in STUDIES:
+        raise UsageError(f"{args.command} needs an episodic environment ({', '.join(ENVS)}); {env_name} is a study")
+    agent_name = _name("agent", args.agent or Experiment.agent_name, AGENTS)
+    return Experiment.build(env_name, agent_name, _seed(args.seed), _overrides(args))
+
+
+def _diagnose(args, out, err) -> int:
+    progress = _progress_printer(err) if not args.json and getattr(err, "isatty", lambda: False)() else None
+    report = diagnosis.diagnose(_episodic(args), on_progress=progress)
+    if args.json:
+        _dump(report, out)
+        return 0
+    e = jsonable(report["evidence"])
+    cf = e["counterfactual"]
+    lines = [f"{report['env']} / {report['agent']} / seed {report['seed']}: {report['verdict'].replace('_', ' ')}",
+             "probabilities: " + ", ".join(f"{v} {_fmt(p)}" for v, p in report["probabilities"].items() if p),
+             f"capability (0 random, 1 planner): test {_fmt(e['capability']['test']['score'])}, "
+             f"train {_fmt(e['capability']['train']['score'])}",
+             "P(goal) where the goals differ: " + ", ".join(f"{g} {_fmt(p)}" for g, p in
+                                                            e["posterior_where_goals_differ"].items()),
+             f"counterfactual over {cf['branches']} branches of {cf['steps']} steps: specified reward "
+             f"{_fmt(cf.get('observed_return'))} for the agent, {_fmt(cf.get('intended_return'))} for the intended goal"]
+    out.write("\n".join(lines) + "\n")
+    return 0
+
+
+def _seeds(args, out, err) -> int:
+    base = _episodic(args)
+    count = _count("--seeds", args.seeds, 1, seed_study.MAX_SEEDS)
+    first = _seed(args.first_seed)
+    if first + count - 1 > MAX_SEED:
+        raise UsageError(f"--first-seed + --seeds must stay below {MAX_SEED}")
+    workers = None if args.workers is None else _count("--workers", args.workers, 1, 64)
+    show = None
+    if not args.json and getattr(err, "isatty", lambda: False)():
+        def show(point):
+            err.write(f"seed {point['seed']}: {point['verdict']}\n")
+    points = seed_study.run_seeds(seed_study.experiments_for(base, count, first), workers=workers,
+                                  scheduler=args.dask_scheduler, on_point=show)
+    result = {"env": base.env_name, "agent": base.agent_name, "config": base.config_dict(),
+              "goals": dict(ENVS[base.env_name].goals), **seed_study.study(points)}
+    if args.json:
+        _dump(result, out)
+        return 0
+    lines = [f"{'seed':>6} {'verdict':<24} {'P(intended)':>11} {'capability':>10}  outlier"]
+    lines += [f"{p['seed']:>6} {p['verdict']:<24} {p['preference']:>11.2f} {p['capability']:>10.2f}  "
+              f"{'yes' if p['outlier'] else ''}" for p in result["seeds"]]
+    lines.append("verdicts: " + ", ".join(f"{v} {n}" for v, n in result["verdict_counts"].items() if n))
+    out.write("\n".join(lines) + "\n")
+    return 0
+
+
+def _sweep(args, out, err) -> int:
+    base = _episodic(args)
+    if args.param is None or args.values is None:
+        raise UsageError("sweep needs --param NAME and --values V1,V2,...")
+    values = tuple(v.strip() for v in args.values.split(","))
+    if len(values) > sweeps.MAX_VALUES or not all(values):
+        raise UsageError(f"--values takes 1 to {sweeps.MAX_VALUES} comma-separated values, got {_clip(args.values)!r}")
+    overrides = tuple((k, v) for k, v in _overrides(args).items())
+    sweep = sweeps.Sweep(base.env_name, _clip(args.param, MAX_NAME), values,
+                         _count("--seeds", args.seeds, 1, sweeps.MAX_SEEDS), base.agent_name, overrides)
+    workers = None if args.workers is None else _count("--workers", args.workers, 1, 64)
+    show = None
+    if not args.json and getattr(err, "isatty", lambda: False)():
+        def show(done, total):
+            err.write(f"\rsweep: {done}/{total} runs" + ("\n" if done == total else ""))
+            err.flush()
+    table = sweeps.run_sweep(sweep, on_progress=show, workers=workers)
+    if args.json:
+        _dump(sweeps.summary(sweep, table), out)
+    else:
+        out.write(sweeps.summarise(table, sweep.param).to_string(index=False) + "\n")
+    return 0
+
+
+def _count(flag: str, raw: str, low: int, high: int) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        raise UsageError(f"{flag} must be an integer between {low} and {high}, got {_clip(raw)!r}")
+    return value
+
+
 # ------------------------------------------------------------------------------------- main
+def _add_run_options(parser: argparse.ArgumentParser, env_help: str) -> None:
+    """ENV, --agent, --seed, --train-steps, --eval-episodes, --set and --json (experiment, diagnose, seeds)."""
+    parser.add_argument("env", metavar="ENV", help=env_help)
+    parser.add_argument("--agent", metavar="NAME",
+                        help=f"agent: {', '.join(AGENTS)} (default {Experiment.agent_name}; not for {', '.join(STUDIES)})")
+    parser.add_argument("--seed", default="0", metavar="S", help="random seed (default 0)")
+    parser.add_argument("--train-steps", metavar="N", help="shortcut for --set train_steps=N")
+    parser.add_argument("--eval-episodes", metavar="K", help="shortcut for --set eval_episodes=K")
+    parser.add_argument(
+        "--set", action="append", metavar="NAME=VALUE",
+        help="override any environment, agent or run-limit parameter (repeatable; see `list`)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="gmg", description="Goal misgeneralization explorer: headless runs.", allow_abbrev=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -254,17 +365,35 @@ def build_parser() -> argparse.ArgumentParser:
     p_exp = sub.add_parser(
         "experiment", help="train an agent, evaluate it on the train and test distributions", allow_abbrev=False
     )
-    p_exp.add_argument("env", metavar="ENV", help=f"environment: {', '.join([*ENVS, *STUDIES])}")
-    p_exp.add_argument("--agent", metavar="NAME",
-                       help=f"agent: {', '.join(AGENTS)} (default {Experiment.agent_name}; not for {', '.join(STUDIES)})")
-    p_exp.add_argument("--seed", default="0", metavar="S", help="random seed (default 0)")
-    p_exp.add_argument("--train-steps", metavar="N", help="shortcut for --set train_steps=N")
-    p_exp.add_argument("--eval-episodes", metavar="K", help="shortcut for --set eval_episodes=K")
-    p_exp.add_argument(
-        "--set", action="append", metavar="NAME=VALUE",
-        help="override any environment, agent or run-limit parameter (repeatable; see `list`)",
+    _add_run_options(p_exp, f"environment: {', '.join([*ENVS, *STUDIES])}")
+
+    p_diag = sub.add_parser(
+        "diagnose", allow_abbrev=False,
+        help="train, then classify the test behaviour: generalizes, goal misgeneralization, specification gaming "
+             "or capability failure, with the evidence",
     )
-    p_exp.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    _add_run_options(p_diag, f"episodic environment: {', '.join(ENVS)}")
+
+    p_seeds = sub.add_parser("seeds", allow_abbrev=False,
+                             help="diagnose one agent per seed, in parallel (or on a Dask cluster): preference "
+                                  "against capability, outliers flagged")
+    _add_run_options(p_seeds, f"episodic environment: {', '.join(ENVS)}")
+    p_seeds.add_argument("--seeds", default=str(seed_study.DEFAULT_SEEDS), metavar="N",
+                         help=f"how many seeds (default {seed_study.DEFAULT_SEEDS}, at most {seed_study.MAX_SEEDS})")
+    p_seeds.add_argument("--first-seed", default="0", metavar="S", help="the first seed (default 0)")
+    p_seeds.add_argument("--workers", metavar="W", help="local processes (default: one per core)")
+    p_seeds.add_argument("--dask-scheduler", metavar="ADDRESS",
+                         help=f"run on this Dask cluster instead (or set {seed_study.SCHEDULER_ENV})")
+
+    p_sweep = sub.add_parser("sweep", allow_abbrev=False,
+                             help="train over values of one parameter x seeds, in parallel: test intended- and "
+                                  "proxy-goal rates against the parameter")
+    _add_run_options(p_sweep, f"episodic environment: {', '.join(ENVS)}")
+    p_sweep.add_argument("--param", metavar="NAME", help="the parameter to sweep (see `list`)")
+    p_sweep.add_argument("--values", metavar="V1,V2,...", help=f"its values (at most {sweeps.MAX_VALUES})")
+    p_sweep.add_argument("--seeds", default="3", metavar="K",
+                         help=f"seeds 0..K-1 per value (default 3, at most {sweeps.MAX_SEEDS})")
+    p_sweep.add_argument("--workers", metavar="W", help="local processes (default: one per core, at most 2)")
     return parser
 
 
@@ -274,14 +403,14 @@ def main(argv: Sequence[str] | None = None, out=None, err=None) -> int:
     try:
         args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
         if args.command is None:
-            raise UsageError("choose a command: list or experiment (see `python -m gmg --help`)")
+            raise UsageError("choose a command: list, experiment, diagnose, seeds or sweep (see `python -m gmg --help`)")
         if args.command == "list":
             if args.json:
                 _dump(catalogue(), out)
             else:
                 _print_list(catalogue(), out)
             return 0
-        return _experiment(args, out, err)
+        return {"experiment": _experiment, "diagnose": _diagnose, "seeds": _seeds, "sweep": _sweep}[args.command](args, out, err)
     except (UsageError, ParamError) as e:
         line = " ".join(str(e).split())
         err.write(f"gmg: error: {_clip(line, MAX_LINE)}\n")

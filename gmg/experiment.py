@@ -28,19 +28,16 @@ def run(experiment: Experiment, on_progress=None, stop=None, record: int = 2) ->
     trained = train(experiment, on_progress=on_progress, stop=stop)
     if trained.stopped:  # a stopped run is discarded: do not spend a second evaluating it
         return RunResult(experiment, trained, {})
-    env = trained.agent.env
-    rollouts = {
-        split: evaluate(
-            env,
-            trained.agent,
-            split,
-            experiment.limits.eval_episodes,
-            np.random.default_rng([experiment.seed, 1 + i]),
-            record,
-        )
+    return RunResult(experiment, trained, evaluate_splits(experiment, trained.agent.env, trained.agent, record))
+
+
+def evaluate_splits(experiment: Experiment, env, agent, record: int = 2) -> dict[str, Rollout]:
+    """The agent on each split's maps; a function of the experiment's seed (a saved agent evaluates the same)."""
+    return {
+        split: evaluate(env, agent, split, experiment.limits.eval_episodes,
+                        np.random.default_rng([experiment.seed, 1 + i]), record)
         for i, split in enumerate(SPLITS)
     }
-    return RunResult(experiment, trained, rollouts)
 
 
 def summary(result: RunResult) -> dict:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .agents.base import argmax_random_ties
+
 # Rationality of the modelled pursuer: with Q in units of "steps to the goal", BETA = 2 makes a
 # step toward the goal e^2 ~ 7 times likelier than a step that keeps the distance.
 BETA = 2.0
@@ -68,3 +70,18 @@ def split_attribution(env, rollout, mask: np.ndarray | None = None) -> dict[str,
         return None
     post = posterior(rollout.goal_loglik, selected)
     return {g: float(p[has_steps].mean()) for g, p in post.items()}
+
+
+class GoalPlanner:
+    """A reference agent that pursues one goal: greedy on `env.goal_action_values`, ties at random.
+
+    It acts on the full state (gmg.rollout.evaluate calls `act_on_state`), as the planners do.
+    """
+
+    acts_on_state = True
+
+    def __init__(self, env, goal: str):
+        self.env, self.goal = env, goal
+
+    def act_on_state(self, state, rng: np.random.Generator) -> np.ndarray:
+        return argmax_random_ties(self.env.goal_action_values(state, self.goal), rng)

@@ -79,6 +79,39 @@ def sample_cells(scores: np.ndarray, allowed: np.ndarray, width: int) -> np.ndar
     return np.stack([flat // width, flat % width], -1)
 
 
+def distinct_cells(scores: np.ndarray, allowed: np.ndarray, count: int, width: int) -> np.ndarray:
+    """`count` distinct random cells per row, allowed cells first: (N, cells) -> (N, count, 2)."""
+    order = np.argsort(-np.where(allowed, scores + 1.0, scores), -1, kind="stable")[:, :count]
+    return np.stack([order // width, order % width], -1)
+
+
+def pair_distances(cells: np.ndarray, objects: np.ndarray, size: int) -> np.ndarray:
+    """(B, A, 2) cells and (B, K, 2) objects on a size x size open grid -> (B, A, K) step distances."""
+    table = distance_table(size, size)
+    return table[flat(cells, size)[:, :, None], flat(objects, size)[:, None, :]]
+
+
+def map_cells(text: str, size: int, kinds: str, what: str) -> dict[str, np.ndarray]:
+    """A hand-drawn square map -> {character: (1, K, 2) cells} for each character of `kinds`.
+
+    `.` is empty, `@` the agent (exactly one); any other character is refused, as is a map
+    whose side is not `size`. `what` names the world in messages ("a Monster map").
+    """
+    rows = parse_ascii(text)
+    if len(rows) != len(rows[0]) or len(rows) != size:
+        raise ValueError(f"{what} must be a square of side size={size}")
+    found = {ch: [] for ch in "@" + kinds}
+    for r, line in enumerate(rows):
+        for col, ch in enumerate(line):
+            if ch in found:
+                found[ch].append((r, col))
+            elif ch != ".":
+                raise ValueError(f"unknown map character {ch!r}")
+    if len(found["@"]) != 1:
+        raise ValueError("a map needs exactly one agent '@'")
+    return {ch: np.array(cells, dtype=np.int64).reshape(1, len(cells), 2) for ch, cells in found.items()}
+
+
 def cell_grid(height: int, width: int) -> np.ndarray:
     """(height*width, 2) array of every cell, in row-major order."""
     rows, cols = np.divmod(np.arange(height * width), width)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import grid
 from .agents.base import TIE_TOLERANCE, argmax_random_ties
 
 CATEGORIES = ("intended", "proxy", "both", "neither")
@@ -59,3 +60,40 @@ def policy_field(env, agent, state, row: int = 0) -> PolicyField:
         "neither",
     )
     return PolicyField(cells, actions, serves, tied)
+
+
+@dataclass(frozen=True)
+class ObjectOutcomes:
+    """Counterfactual probe of a location proxy: where the agent ends up, per cell the object was put on."""
+
+    cells: np.ndarray  # (N, 2) the object's cell in each counterfactual level
+    outcome: np.ndarray  # (N,) "intended" (got the object), "proxy" (reached the target first) or "neither"
+
+    @property
+    def shares(self) -> dict[str, float]:
+        return {kind: float((self.outcome == kind).mean()) for kind in ("intended", "proxy", "neither")}
+
+
+def object_outcomes(env, agent, state, row: int = 0) -> ObjectOutcomes:
+    """One level (batch row `row`), with its object moved over every free cell but the start in turn.
+
+    For environments with `with_object_at` (coin, maze). The trained agent plays each copy greedily
+    from the start for a test episode (ties drawn with a fixed seed): did it get the object, or reach
+    the target (end, corner) without it?
+    """
+    size = state.size
+    free = ~(state.walls[row] | state.lava[row])
+    free[grid.flat(env.start_cell(size), size)] = False
+    cells = grid.cell_grid(size, size)[free]
+    states = env.with_object_at(state, row, cells)
+    rng = np.random.default_rng(TIE_SEED)
+    active = np.ones(len(cells), dtype=bool)
+    got, reached = np.zeros_like(active), np.zeros_like(active)
+    intended, proxy = env.goals["intended"], env.goals["proxy"]
+    for _ in range(env.episode_length("test")):
+        actions = argmax_random_ties(agent.action_values(env.observe(states)), rng)
+        states, _, events, terminated = env.step(states, actions)
+        got |= active & (events[intended] > 0)
+        reached |= active & ~got & (events[proxy] > 0)
+        active &= ~terminated
+    return ObjectOutcomes(cells, np.select([got, reached], ["intended", "proxy"], "neither"))

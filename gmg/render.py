@@ -396,7 +396,8 @@ def goal_count_figure(env, panels, episode: int | None = None, split_label: str 
         for role, goal in env.goals.items():
             cumulative = np.cumsum(counts[goal], 1)
             fig.add_trace(
-                go.Scatter(x=steps, y=_episode_view(cumulative, rollout.active, episode), mode="lines",
+                # a total holds after its episode ended: average over every episode, not the running ones
+                go.Scatter(x=steps, y=_episode_view(cumulative, np.ones_like(rollout.active), episode), mode="lines",
                            name=goal_label(env, role), legendgroup=role, showlegend=p == 0,
                            line=dict(color=ROLE_COLOURS[role], width=2.5,
                                      dash="solid" if role == "intended" else "dash")),
@@ -468,3 +469,37 @@ def metric_bars(runs: dict[str, dict], labels: dict[str, str], title: str, heigh
     fig.update_layout(barmode="group", bargap=0.25)
     fig.update_yaxes(rangemode="tozero")
     return style(fig, title, height)
+
+
+# ---------------------------------------------------------------- counterfactual object map
+OUTCOME_COLOURS = {**ROLE_COLOURS, "neither": "#9d9d9d"}
+OUTCOME_CHROME_PX = 150  # an outcome map's height not spent on the map: margins, title, legend
+
+
+def object_outcomes_figure(env, state, outcomes, height: int = 520) -> go.Figure:
+    """Where the agent ends up, for every cell the object could lie on (gmg.probe.object_outcomes).
+
+    One map of the probed level (`state` row 0): each free cell is coloured by what the agent did
+    when the object was put there: got it (intended goal), reached the target first (proxy goal),
+    or neither; the target and the start are drawn as sprites.
+    """
+    rows, cols = _grid_shape(env)
+    fig = make_subplots(1, 1)
+    cell_px = _cell_px(height, OUTCOME_CHROME_PX, rows)
+    names = {"intended": f"got the {goal_label(env, 'intended')}",
+             "proxy": f"reached the {goal_label(env, 'proxy')} without it", "neither": "neither"}
+    for kind, name in names.items():
+        cells = outcomes.cells[outcomes.outcome == kind]
+        fig.add_trace(go.Scatter(
+            x=cells[:, 1], y=cells[:, 0], mode="markers", name=f"{env.object_name} here: agent {name}",
+            marker=dict(symbol="square", color=OUTCOME_COLOURS[kind], size=0.8 * cell_px, line=dict(width=0)),
+            text=[f"row {r}, col {c}" for r, c in cells], hovertemplate=f"%{{text}}: {name}<extra></extra>"))
+    target, start = env.target, env.start_cell(state.size)
+    fig.add_trace(go.Scatter(x=[target[1]], y=[target[0]], mode="markers", name=env.target_name, hoverinfo="skip",
+                             marker=_sprite_marker(*env.sprite_styles[env.target_name][:2], SPRITE_CELLS * cell_px)))
+    fig.add_trace(go.Scatter(x=[start[1]], y=[start[0]], mode="markers", name="start", hoverinfo="skip",
+                             marker=_sprite_marker(*env.sprite_styles["agent"][:2], SPRITE_CELLS * cell_px)))
+    fig.update_layout(shapes=_grid_shapes(env, state, rows, cols, ""))
+    _map_axes(fig, 0, rows, cols, bottom=rows - 0.5)
+    shares = ", ".join(f"{share:.0%} {kind}" for kind, share in outcomes.shares.items())
+    return style(fig, f"If the {env.object_name} lay here, where would the agent end up? ({shares})", height)

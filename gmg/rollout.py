@@ -24,6 +24,13 @@ class Rollout:
         return self.reward.shape[0]
 
 
+def policy_actions(agent, state, obs: dict, rng: np.random.Generator) -> np.ndarray:
+    """The agent's evaluation actions; a planner (gmg.goals.GoalPlanner) acts on the state itself."""
+    if getattr(agent, "acts_on_state", False):
+        return agent.act_on_state(state, rng)
+    return agent.act(obs, rng, explore=False)
+
+
 def evaluate(env, agent, split: str, episodes: int, rng: np.random.Generator, record: int = 2) -> Rollout:
     horizon = env.episode_length(split)
     state = env.reset(rng, episodes, split)
@@ -37,7 +44,7 @@ def evaluate(env, agent, split: str, episodes: int, rng: np.random.Generator, re
     record = min(record, episodes)
     frames = [state.rows(slice(0, record)).copy()]
     for t in range(horizon):
-        actions = agent.act(obs, rng, explore=False)
+        actions = policy_actions(agent, state, obs, rng)
         for goal, ll in goals.action_loglik(env, state, actions).items():
             loglik[goal][:, t] = ll * active
         next_state, r, ev, terminated = env.step(state, actions)

@@ -25,6 +25,7 @@ from .envs import ENVS
 from .experiment import RunResult, summary
 from .jobs import ResultStore, TrainJob
 from .params import ParamError, describe, parse_value
+from .storage import RunStore, StorageError
 from .studies import STUDIES, StudyRun
 from .train import MAX_SEED, Experiment, RunLimits
 
@@ -35,7 +36,7 @@ POLL_SECONDS = 0.5
 EPISODE_LENGTH_CHOICES = (25, 50, 100, 200)
 LIMIT_NAMES = tuple(f.name for f in dataclasses.fields(RunLimits))
 # link parameters of page widgets that are not settings of the run
-PAGE_LINK_KEYS = ("episode", "plots", "random", "policy_at")
+PAGE_LINK_KEYS = ("episode", "plots", "random", "policy_at", "seeds")
 # the policy field's moment: where the goals come apart, or t=0. Streamlit writes a bound widget's
 # formatted label into the link, so these options are shown as they are, with a caption each
 POLICY_MOMENTS = ("goals apart", "episode start")
@@ -61,6 +62,8 @@ class EnvGuide:
     notice: str = ""  # the second "what to notice" line on Explore
     compare_notice: str = ""  # the second "what to notice" line on the preset
     weights_hint: str = ""  # where to look in a linear agent's weight table
+    agent: str = "linear_q"  # the agent chosen with the environment: the one its presets are measured with
+    preset_title: str = "The failure beside its cure"  # the title of the preset page
 
 
 GUIDES = {
@@ -79,6 +82,7 @@ GUIDES = {
         bar_metrics=("apples_per_100_after_clear", "shields_per_100_after_clear", "hits_per_100_while_monsters_alive"),
         bar_unit="per 100 steps",
         contrast=("train_episode_length", (25, 200)),
+        preset_title="Shields vs apples: short vs long training episodes",
         contrast_label="Trained on {1}-step episodes",
         notice=(
             "Once the last monster is dead (dotted line) a shield is worthless: every step spent on shields is "
@@ -94,7 +98,111 @@ GUIDES = {
             "Both agents learned from the same reward and see the same test maps; only the length of their "
             "training episodes differs. Watch what each does after the last monster dies."
         ),
-    )
+    ),
+    "keys": EnvGuide(
+        split_label="keys held suffice",
+        metrics={
+            "surplus_keys_per_episode": (
+                "Surplus keys", "Keys (proxy goal) picked up while the keys held already sufficed for every chest left."),
+            "chests_per_episode": ("Chests opened", "Chests (intended goal) opened per episode: the reward."),
+            "steps_to_last_chest": ("Steps to last chest", "Steps until the last chest was opened: what hoarding costs."),
+            "chests_opened_share": ("Chests opened share", "Chests opened out of those the level's keys could open."),
+        },
+        bar_metrics=("chests_per_episode", "keys_per_episode", "surplus_keys_per_episode"),
+        bar_unit="per episode",
+        contrast=("test_like_share", (0.0, 0.5)),
+        contrast_label="Test-like training levels: {1}",
+        notice=(
+            "On test levels keys are plentiful: once the agent holds as many keys as there are chests left "
+            "(dotted line), every further key is worthless. In training keys were scarce, so every key held "
+            "became a chest soon after."
+        ),
+        weights_hint=(
+            "With enough keys held, add the \"always\" and \"keys held >= chests left\" columns: a default agent "
+            "never met that context in training, so its weights there are 0 and \"closer to key\" stays ahead. "
+            "With chest_pull_needs_key (environment parameters) \"closer to chest\" counts only with a key in hand: "
+            "that learner stops hoarding on the same training levels."
+        ),
+        compare_notice=(
+            "Both agents learned from the same reward; the cured one saw test-like levels (plentiful keys) in half "
+            "of its training. Watch who heads for the chests once the keys held suffice."
+        ),
+    ),
+    "follow": EnvGuide(
+        split_label="rule and partner disagree",
+        metrics={
+            "return_per_episode": ("Return", "Correct visits minus wrong ones, per episode."),
+            "partner_following": (
+                "Partner following", "Share of the agent's visits to the tile the partner visited last (proxy goal)."),
+            "wrong_visits_per_episode": ("Wrong visits", "Visits out of the hidden cyclic order, per episode."),
+            "mean_distance_to_partner": ("Distance to partner", "Mean steps between the agent and the partner."),
+        },
+        bar_metrics=("correct_visits_per_episode", "wrong_visits_per_episode", "return_per_episode"),
+        bar_unit="per episode",
+        contrast=("expert_dropout", (0.0, 0.5)),
+        contrast_label="Partner absent in a share {1} of training",
+        notice=(
+            "On test episodes the partner is an anti-expert: it tours the tiles in the reverse order, so every "
+            "tile it leads to is a wrong visit. In training the partner was always an expert, and following it "
+            "was the cheapest way to the reward."
+        ),
+        weights_hint=(
+            "Compare the weights of \"enters the partner's next after my last\" and \"enters the verified "
+            "successor\": the first is what an agent trained with the expert always present relies on."
+        ),
+        compare_notice=(
+            "Both agents learned from the same reward; the second trained without the partner in half of its "
+            "episodes. Watch which tiles each enters behind the anti-expert, and what each earns."
+        ),
+    ),
+    "coin": EnvGuide(
+        split_label="coin away from the end",
+        metrics={
+            "coin_rate": ("Coin", "Share of episodes that got the coin (intended goal)."),
+            "end_rate": ("End without coin", "Share of episodes that reached the end of the level without the coin (proxy goal)."),
+            "death_rate": ("Deaths", "Share of episodes ended by lava or the enemy: competence."),
+            "steps_per_episode": ("Steps", "Steps per episode."),
+        },
+        bar_metrics=("coin_rate", "end_rate", "death_rate"),
+        bar_unit="share of episodes",
+        contrast=("random_coin_share", (0.0, 0.3)),
+        preset_title="The coin: always at the end vs randomised in 30% of training levels",
+        agent="explore_q",
+        contrast_label="Coin randomised in {1:.0%} of training levels",
+        notice=(
+            "In training the coin lies at the end of the level; on the test maps it lies anywhere. Presets: "
+            "\"coin always at the end\" (random coin share 0) and \"30% randomised\" (random coin share 0.3). "
+            "The agent is explore_q, which explores what it has rarely seen: with linear_q, which rarely leaves its "
+            "route, the randomised coins are never collected and no share cures it."
+        ),
+        weights_hint=(
+            "Each \"closer to coin\" weight belongs to one region of the coin's position: with the coin always at "
+            "the end, only the bottom-right region's weight ever moves; \"closer to end\" is valid everywhere."
+        ),
+        compare_notice="Both agents learned from the same reward; only the share of levels with the coin elsewhere differs.",
+    ),
+    "maze": EnvGuide(
+        split_label="cheese away from the corner",
+        metrics={
+            "cheese_rate": ("Cheese", "Share of episodes that got the cheese (intended goal)."),
+            "corner_rate": ("Corner without cheese", "Share of episodes that reached the top-right corner without the cheese (proxy goal)."),
+            "decision_cheese_rate": ("Turns to cheese", "At the decision square, the share of moves toward the cheese."),
+            "steps_per_episode": ("Steps", "Steps per episode."),
+        },
+        bar_metrics=("cheese_rate", "corner_rate", "decision_cheese_rate"),
+        bar_unit="share",
+        contrast=("cheese_region", (1, 9)),
+        preset_title="The cheese: in the corner vs anywhere in training",
+        agent="explore_q",
+        contrast_label="Cheese in the top-right {1}x{1} region",
+        notice=(
+            "In training the cheese lies in the top-right corner (preset \"cheese in the corner\") or anywhere "
+            "(\"cheese in a 9x9 region\"); on the test maps it lies anywhere. Watch the decision square. The "
+            "agent is explore_q: linear_q rarely leaves its route to find the cheese, so no region cures it."
+        ),
+        weights_hint="Each \"closer to cheese\" weight belongs to one region of the cheese's position.",
+        compare_notice="Both agents learned from the same reward; only the training region of the cheese differs.",
+    ),
 }
 
 
@@ -108,9 +216,14 @@ PAGE_CONFIG = dict(page_title="Goal misgeneralization explorer", page_icon=":mat
 PAGES = (
     ("pages/home.py", "Home", ":material/home:"),
     ("pages/explore.py", "Explore", ":material/science:"),
-    ("pages/compare.py", "Shields vs apples preset", ":material/compare_arrows:"),
+    ("pages/compare.py", "Preset: failure vs cure", ":material/compare_arrows:"),
     ("pages/tree.py", "Tree gridworld", ":material/park:"),
     ("pages/expressions.py", "Expressions (not RL)", ":material/calculate:"),
+    ("pages/diagnose.py", "Diagnose: GMG or gaming?", ":material/troubleshoot:"),
+    ("pages/seeds.py", "Seed variance", ":material/scatter_plot:"),
+    ("pages/sweep.py", "Sweep: diversity vs GMG", ":material/ssid_chart:"),
+    ("pages/maze_probe.py", "Move the cheese (or coin)", ":material/grid_on:"),
+    ("pages/runs.py", "Saved runs", ":material/folder_open:"),
 )
 
 
@@ -154,10 +267,12 @@ def result_store() -> ResultStore:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def run_summary(experiment: Experiment | StudyRun) -> dict:
-    """The JSON summary of a stored run (metrics, attribution, config; a study's own summary)."""
+def run_summary(experiment) -> dict:
+    """The JSON summary of a stored run: an Experiment's (metrics, attribution, config), or what any
+    other job (a study, a diagnosis, a seed study) says of its result."""
     result = result_store().get(experiment)
-    return experiment.module.summary(result) if isinstance(experiment, StudyRun) else summary(result)
+    summarize = getattr(experiment, "summarize", None)
+    return summarize(result) if summarize is not None else summary(result)
 
 
 Panel = tuple[str, Experiment, str]  # (title, run, split)
@@ -236,8 +351,9 @@ class Settings:
         return Experiment.build(self.env_name, agent, self.seed, overrides)
 
 
-def sidebar_settings(page: str, fixed: tuple[str, ...] = ()) -> Settings:
-    """Draw the settings in the sidebar; `fixed` parameters are set by the page and not shown.
+def sidebar_settings(page: str, fix_contrast: bool = False) -> Settings:
+    """Draw the settings in the sidebar; with `fix_contrast`, the environment's preset parameter
+    (its guide's `contrast`) is set by the page and not shown.
 
     Every widget is bound to a query parameter named by its key. Streamlit silently drops a
     link value a widget cannot take; here the user is told why.
@@ -246,12 +362,16 @@ def sidebar_settings(page: str, fixed: tuple[str, ...] = ()) -> Settings:
     bar = st.sidebar
     bar.header("Settings")
     env_name = _bound(page, bar.selectbox, "Environment", "env", options=list(ENVS), raw_link=raw_link,
-                      help="; ".join(f"{name}: {cls.title}" for name, cls in ENVS.items()) + ". Only Monster for now.")
+                      on_change=_environment_changed,
+                      help="; ".join(f"{name}: {cls.title}" for name, cls in ENVS.items()) + ". Choosing one also "
+                           "chooses the agent its presets are measured with.")
     agent_name = _bound(page, bar.selectbox, "Agent", "agent", options=list(AGENTS), raw_link=raw_link,
-                        help="linear_q: linear Q-learning, learns in seconds; random: the floor every metric is "
-                             "read against.")
+                        help="; ".join(f"{name}: {cls.title}" for name, cls in AGENTS.items()) + ". The random "
+                             "agent is the floor every metric is read against.")
     seed = _bound(page, bar.number_input, "Seed", "seed", min_value=0, max_value=MAX_SEED, value=0, step=1,
                   raw_link=raw_link, help="Same seed and settings give the same run, replayed from the cache.")
+    contrast = guide(env_name).contrast
+    fixed = (contrast[0],) if fix_contrast and contrast else ()
     env_rows = [row for row in describe(ENVS[env_name].Config) if row["name"] not in fixed]
     limit_rows = [row for row in describe(RunLimits) if row["name"] not in fixed]
     agent_rows = describe(AGENTS[agent_name].Config)
@@ -316,6 +436,11 @@ def preset_buttons(page: str, study_name: str, presets: dict[str, dict]) -> None
     row = st.container(horizontal=True)
     for i, (label, changes) in enumerate(presets.items()):
         row.button(label, key=f"{page}_preset_{i}", on_click=_apply_values, args=(study_values(study_name, changes),))
+
+
+def _environment_changed() -> None:
+    """Callback of the environment picker: switch to the agent that environment's presets are measured with."""
+    st.session_state["agent"] = guide(st.session_state["env"]).agent
 
 
 def checked(make):
@@ -485,10 +610,11 @@ def _show_notices(page: str) -> None:
         {"error": st.error, "warning": st.warning, "info": st.info}[kind](message)
 
 
-def training_controls(page: str, experiments: list[Experiment], label: str = "Train") -> None:
-    """Train and Stop buttons, training on a page's first visit, and the live progress panel.
+def training_controls(page: str, experiments: list, label: str = "Train", auto_start: bool = True) -> None:
+    """Train and Stop buttons, training on a page's first visit (unless `auto_start` is off: a heavy
+    job waits for the click), and the live progress panel.
 
-    Training runs in worker threads (gmg.jobs); this page stays responsive and polls them from a
+    Training runs in a child process (gmg.jobs); this page stays responsive and polls it from a
     fragment. Settings that were trained before (by anyone on this server) replay from the cache.
     """
     ss = st.session_state
@@ -502,7 +628,7 @@ def training_controls(page: str, experiments: list[Experiment], label: str = "Tr
     if row.button("Stop", key=f"{page}_stop", disabled=not running, icon=":material/stop:"):
         for job in jobs:
             job.request_stop()
-    first_visit = page not in ss["auto_started"] and not ss["shown"].get(page)
+    first_visit = auto_start and page not in ss["auto_started"] and not ss["shown"].get(page)
     if experiments:
         ss["auto_started"].add(page)
     if clicked:
@@ -516,25 +642,26 @@ def training_controls(page: str, experiments: list[Experiment], label: str = "Tr
     _progress(page)
 
 
-def _job(run: Experiment | StudyRun) -> TrainJob:
-    if isinstance(run, StudyRun):
-        return TrainJob(run, runner="gmg.studies:run_study")
-    return TrainJob(run, RECORDED_EPISODES)
+def _job(run) -> TrainJob:
+    """An Experiment trains and evaluates (gmg.experiment.run); other jobs name their own `runner`."""
+    runner = getattr(run, "runner", None)
+    return TrainJob(run, runner=runner) if runner else TrainJob(run, RECORDED_EPISODES)
+
+
+def _live_figure(run, rows: list[dict]) -> go.Figure | None:
+    live = getattr(run, "live_figure", None)
+    if live is not None:  # a study, a diagnosis or a seed study draws its own
+        return live(rows)
+    if not AGENTS[run.agent_name].learns:
+        return None
+    return render.learning_curve_figure(run.make_env(), rows, run.limits.train_steps, height=320,
+                                        title=f"Learning live: {describe_run(run)}")
 
 
 def _live_figures(page: str, jobs: list[TrainJob]) -> None:
-    """Learning curves of the jobs that learn (a study draws its own live view, if it has one)."""
-    learners = [job for job in jobs if isinstance(job.experiment, StudyRun) or AGENTS[job.experiment.agent_name].learns]
-    for i, (column, job) in enumerate(zip(st.columns(len(learners) or 1), learners)):
-        run = job.experiment
-        if isinstance(run, StudyRun):
-            live = getattr(run.module, "live_figure", None)
-            if live is None:
-                continue
-            fig = live(job.curve, run.config)
-        else:
-            fig = render.learning_curve_figure(run.make_env(), job.curve, run.limits.train_steps, height=320,
-                                               title=f"Learning live: {describe_run(run)}")
+    """What each job shows while it runs (a learning curve, or its own live view), side by side."""
+    figures = [fig for fig in (_live_figure(job.experiment, job.curve) for job in jobs) if fig is not None]
+    for i, (column, fig) in enumerate(zip(st.columns(len(figures) or 1), figures)):
         show_figure(fig, f"{page}_live_curve_{i}", column)
 
 
@@ -553,8 +680,8 @@ def _progress(page: str) -> None:
         state = "stopping" if any(job.stopped for job in jobs) else "training"
         evaluating = ""
         if done >= 1:
-            evaluating = " (finishing)" if isinstance(jobs[0].experiment, StudyRun) else \
-                " (evaluating on train and test maps)"
+            evaluating = " (evaluating on train and test maps)" if isinstance(jobs[0].experiment, Experiment) else \
+                " (finishing)"
         st.progress(min(done, 1.0), text=f"{state.capitalize()}… {done:.0%} after {seconds:.1f} s{evaluating}")
         _live_figures(page, jobs)
 
@@ -603,8 +730,8 @@ def shown_runs(page: str, experiments: list[Experiment]) -> list[tuple[Experimen
     return list(zip(shown, results))
 
 
-def _remember(experiment: Experiment | StudyRun) -> None:
-    if isinstance(experiment, StudyRun):  # the history picker restores sidebar settings of Explore's kind
+def _remember(experiment) -> None:
+    if not isinstance(experiment, Experiment):  # the history picker restores Explore's kind of settings
         return
     history = st.session_state["history"]
     if experiment in history:
@@ -613,9 +740,13 @@ def _remember(experiment: Experiment | StudyRun) -> None:
     del history[HISTORY_KEPT:]
 
 
-def describe_run(experiment: Experiment | StudyRun) -> str:
+def describe_run(experiment) -> str:
     """'Linear Q-learning, trained on 25-step episodes, seed 0, gamma 0.9': the preset's parameter, then
-    the settings that differ from the defaults."""
+    the settings that differ from the defaults. A job around an Experiment (diagnosis, seed study) is
+    described by it."""
+    inner = getattr(experiment, "experiment", None)
+    if inner is not None:
+        return describe_run(inner)
     if isinstance(experiment, StudyRun):
         config, defaults = dataclasses.asdict(experiment.config), dataclasses.asdict(type(experiment.config)())
         return ", ".join([f"seed {experiment.seed}"] + [f"{k.replace('_', ' ')} {v}" for k, v in config.items()
@@ -851,3 +982,59 @@ def study_downloads(page: str, report: dict, files: dict[str, str]) -> None:
             column.download_button(name, text, name, MIME.get(Path(name).suffix, "text/plain"), on_click="ignore",
                                    icon=":material/download:")
         st.json(report, expanded=1)
+
+
+# ---------------------------------------------------------------- diagnosis and seed pages
+def experiment_presets(page: str, env_name: str) -> None:
+    """Buttons for the environment's `diagnosis_presets` ({label: (agent, changes)}): a click sets the sidebar."""
+    presets = getattr(ENVS[env_name], "diagnosis_presets", {})
+    if not presets:
+        return
+    row = st.container(horizontal=True)
+    for i, (label, (agent, changes)) in enumerate(presets.items()):
+        row.button(label, key=f"{page}_preset_{i}", on_click=_apply_values,
+                   args=({**_defaults(env_name, agent), **changes},))
+
+
+def seeds_control(page: str, key: str, default: int, high: int) -> int:
+    """How many seeds a study trains, in the sidebar, bound to the link."""
+    return _bound(page, st.sidebar.number_input, "Seeds", key, min_value=1, max_value=high, value=default, step=1,
+                  raw_link=st.query_params.to_dict(),
+                  help=f"Agents that differ only in their seed (at most {high} here; the command line takes more).")
+
+
+# ---------------------------------------------------------------- saved runs (gmg.storage)
+@st.cache_resource
+def run_store() -> RunStore:
+    """The folder of saved runs (GMG_RUN_STORE): shared by the server's sessions, kept across restarts."""
+    return RunStore()
+
+
+def save_run_control(page: str, experiment: Experiment) -> None:
+    """A name and a Save button: the shown run goes to the run store, to reopen after a restart."""
+    with st.expander("Save this run"):
+        row = st.container(horizontal=True, vertical_alignment="bottom")
+        name = row.text_input("Name", max_chars=64, key=f"{page}_save_name",
+                              placeholder=f"{experiment.env_name} seed {experiment.seed}")
+        if row.button("Save", key=f"{page}_save", icon=":material/save:"):
+            try:
+                saved = run_store().save(name.strip() or f"{experiment.env_name} seed {experiment.seed}",
+                                         result_store().get(experiment))
+                st.success(f"Saved as \"{saved.name}\": open it on the Saved runs page, now or after a restart.")
+            except (StorageError, OSError) as exc:
+                st.error(f"Not saved: {exc}", icon=":material/error:")
+
+
+def open_saved(names: list[str]) -> dict[str, Experiment]:
+    """Load saved runs into the shared result store, {name: its Experiment}; a run that cannot be read is
+    reported and skipped."""
+    opened = {}
+    for name in names:
+        try:
+            result = run_store().load(name)
+        except StorageError as exc:
+            st.error(f"Cannot open \"{name}\": {exc}", icon=":material/error:")
+            continue
+        result_store().put(result.experiment, result)
+        opened[name] = result.experiment
+    return opened

@@ -56,9 +56,13 @@ def main() -> None:
         result = resolve(runner)(
             experiment, on_progress=lambda row: write_message(messages, "progress", row), stop=stop, record=record
         )
-        write_message(messages, "result", result)
+        outcome = ("result", result)
     except Exception as exc:  # reported to the user by the UI
-        write_message(messages, "error", f"{type(exc).__name__}: {exc}")
+        outcome = ("error", f"{type(exc).__name__}: {exc}")
+    try:
+        write_message(messages, *outcome)
+    except BrokenPipeError:  # the parent went away (a closed page, an ended test): nobody to tell
+        pass
     # exit at once: a normal shutdown would wait on the stop thread, blocked reading stdin
     os._exit(0)
 

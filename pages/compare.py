@@ -1,4 +1,4 @@
-"""Preset: the same agent trained on 25-step and on 200-step episodes, side by side on the same test maps."""
+"""Preset: the same agent trained in the failing setting and in the cure, side by side on the same test maps."""
 
 import streamlit as st
 
@@ -8,12 +8,16 @@ PAGE = "compare"
 
 ui.init_state()
 ui.navigation_links()
-st.title("Shields vs apples: short vs long training episodes")
+settings = ui.sidebar_settings(PAGE, fix_contrast=True)
+if ui.guide(settings.env_name).contrast is None:
+    st.info("This environment has no preset yet: use Explore.")
+    st.stop()
+parameter, (failure, cure) = ui.guide(settings.env_name).contrast
+st.title(ui.guide(settings.env_name).preset_title)
 st.markdown(
-    "One click trains two agents that differ only in the length of their training episodes "
-    "(same seed, same reward), then plays both on the **same 200-step test maps**."
+    f"One click trains two agents that differ only in `{parameter}` ({failure} and {cure}; same seed, same "
+    "reward), then plays both on the **same test maps**. Choose another environment in the sidebar for its preset."
 )
-settings = ui.sidebar_settings(PAGE, fixed=("train_episode_length",))
 include_random = ui.page_toggle(PAGE, "Add the random agent", "random",
                                 help="An agent that acts at random: the floor every metric is read against.")
 episode, plots_episode = ui.view_controls(PAGE)

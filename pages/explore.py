@@ -38,3 +38,4 @@ ui.show_figure(render.learning_curve_figure(result.env, result.trained.curve, ru
                "explore_learning_curve")
 ui.learned_weights(result)
 ui.downloads(PAGE, {ui.describe_run(run): report}, animation)
+ui.save_run_control(PAGE, run)

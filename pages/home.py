@@ -31,14 +31,28 @@ shields stop mattering.
 st.subheader("How to use it")
 st.markdown(
     """
-1. **Shields vs apples preset** trains the 25-step and the 200-step agent with one click and
+1. **Preset: failure vs cure** (shields vs apples for Monster) trains the 25-step and the 200-step agent with one click and
    plays them side by side on the same test maps.
 2. **Explore** trains one agent with your settings (sidebar) in the background, shows its
    learning curve live, then animates it on a training map and a test map in sync, with plots
    that attribute its behaviour to the intended or the proxy goal.
-3. Every view is a link: the URL holds your settings, so you can share exactly what you see.
+3. **Tree gridworld**: no train/test split at all. An agent that learns while it acts chops the
+   forest to extinction (the proxy: chop the nearest tree now), endures the barren stretch it
+   caused, then learns restraint.
+4. **Expressions (not RL)**: a dialogue model learned from examples asks "What's 6?" about
+   `6 + 2`. Goal misgeneralization is not specific to reinforcement learning.
+5. **Diagnose** tells goal misgeneralization from specification gaming (would the specified
+   reward have preferred the intended behaviour?), generalization and plain incompetence;
+   **Seed variance** does it for many seeds at once.
+6. **Keys and chests**, **follow the expert**, the **coin** and the **maze cheese** are on Explore
+   (environment picker) and the failure-vs-cure preset; **Sweep** turns one knob over several values
+   and seeds, **Move the cheese** maps where an agent goes with the object on every cell, and
+   **Saved runs** keeps runs across restarts.
+7. Every view is a link: the URL holds your settings, so you can share exactly what you see.
    Runs are cached, so the same settings replay instantly.
 """
 )
 ui.page_link("pages/compare.py", "Open the shields vs apples preset", ":material/compare_arrows:")
 ui.page_link("pages/explore.py", "Explore with your own settings", ":material/science:")
+ui.page_link("pages/tree.py", "Watch the Tree gridworld crash and recover", ":material/park:")
+ui.page_link("pages/diagnose.py", "Diagnose: goal misgeneralization or specification gaming?", ":material/troubleshoot:")

@@ -29,3 +29,14 @@ def clear_streamlit_caches():
     yield
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+@pytest.fixture(autouse=True)
+def keep_main_module():
+    """AppTest leaves the last page it ran as sys.modules["__main__"]; a process spawned afterwards
+    (Dask's local workers) would import that page again. Put the real one back after every test."""
+    import sys
+
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main

@@ -57,7 +57,7 @@ def test_app_routes_home_explore_and_preset(fast_overrides):
     assert_clean(at)
     assert at.title[0].value == "Goal misgeneralization explorer"
     labels = {link.proto.label for link in at.get("page_link")}
-    assert {"Home", "Explore", "Shields vs apples preset", "Open the shields vs apples preset"} <= labels
+    assert {"Home", "Explore", "Preset: failure vs cure", "Open the shields vs apples preset"} <= labels
     for key, value in fast_overrides.items():
         at.query_params[key] = value
     at.switch_page("pages/explore.py").run()
@@ -257,3 +257,33 @@ def test_tree_preset_sets_the_published_regrowth_floor():
     at = open_page("pages/tree.py", **TREE_SHORT)
     at.button(key="tree_preset_1").click().run()
     assert at.session_state["tree_r_min"] == 1e-6 and at.session_state["tree_train_steps"] == 100_000
+
+
+# ---------------------------------------------------------------- saved runs
+def test_a_run_saved_on_explore_reopens_on_the_saved_runs_page(fast_overrides, tmp_path, monkeypatch):
+    monkeypatch.setenv("GMG_RUN_STORE", str(tmp_path))
+    at = wait_for_training(open_page("pages/explore.py", **fast_overrides))
+    at.text_input(key="explore_save_name").set_value("my run").run()
+    at.button(key="explore_save").click().run()
+    assert any("Saved as" in s.value for s in at.success), [e.value for e in at.error]
+
+    page = open_page("pages/runs.py")
+    assert_clean(page)
+    assert list(page.dataframe[0].value["name"]) == ["my run"]
+    page.multiselect(key="runs_open").set_value(["my run"]).run()
+    assert_clean(page)
+    assert len(animations(page)) == 1 and figures(page)[0]["layout"]["title"]["text"].startswith("On the test maps")
+    page.button(key="runs_delete").click().run()
+    assert any("No saved runs yet" in i.value for i in page.info)
+
+
+def test_a_tampered_saved_run_is_reported_not_raised(fast_result, tmp_path, monkeypatch):
+    from gmg.storage import RunStore
+
+    monkeypatch.setenv("GMG_RUN_STORE", str(tmp_path))
+    RunStore(tmp_path).save("broken", fast_result)
+    (tmp_path / "broken" / "agent.npz").write_bytes(b"garbage")
+    page = open_page("pages/runs.py")
+    page.multiselect(key="runs_open").set_value(["broken"]).run()
+    assert not page.exception
+    assert any("Cannot open" in e.value for e in page.error)

@@ -1,6 +1,7 @@
 """Agent registry: every agent implements gmg.agents.base.Agent."""
 
+from .explore_q import ExploreQAgent
 from .linear_q import LinearQAgent
 from .random_agent import RandomAgent
 
-AGENTS = {cls.name: cls for cls in (LinearQAgent, RandomAgent)}
+AGENTS = {cls.name: cls for cls in (LinearQAgent, ExploreQAgent, RandomAgent)}

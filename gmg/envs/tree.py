@@ -198,6 +198,16 @@ class TreeEnv:
         action = np.where(vertical, np.where(gap[:, 0] > 0, 1, 0), np.where(gap[:, 1] > 0, 3, 2))
         return np.where((gap == 0).all(1), 4, action)
 
+    # ---------------------------------------------------------------- drawing
+    # kind -> (plotly marker symbol, colour, legend label), as the episodic environments have
+    sprite_styles = {"tree": ("triangle-up", "#2e7d32", "tree"), "agent": ("circle", "#111111", "agent")}
+
+    def sprites(self, state: TreeState) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """kind -> (positions (B, K, 2), shown (B, K)): every cell, shown where a tree stands; the agent."""
+        n = len(state.t)
+        cells = np.broadcast_to(self.cell_positions, (n, self.cells, 2))
+        return {"tree": (cells, state.trees), "agent": (state.agent[:, None], np.ones((n, 1), bool))}
+
     # ---------------------------------------------------------------- maps
     def from_ascii(self, text: str, key: int = 0) -> TreeState:
         rows = grid.parse_ascii(text)

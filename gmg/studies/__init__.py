@@ -49,6 +49,7 @@ class StudyRun:
     study: str
     seed: int
     config: object
+    runner = "gmg.studies:run_study"  # what gmg.jobs.TrainJob runs in its child process
 
     @classmethod
     def build(cls, study: str, seed: int = 0, overrides: dict | None = None) -> "StudyRun":
@@ -65,6 +66,14 @@ class StudyRun:
     @property
     def agent_name(self) -> str:
         return self.module.LEARNER
+
+    def live_figure(self, rows: list[dict]):
+        """The study's live view while it trains (None if it has none)."""
+        live = getattr(self.module, "live_figure", None)
+        return None if live is None else live(rows, self.config)
+
+    def summarize(self, result) -> dict:
+        return self.module.summary(result)
 
 
 def run_study(run: StudyRun, on_progress=None, stop=None, record: int = 0):

@@ -349,7 +349,7 @@ def headline_checks(phases: dict, max_trees: int) -> dict[str, bool]:
 
 
 # ---------------------------------------------------------------- figures (plotly, no Streamlit)
-TREE_STYLES = {"tree": ("triangle-up", "#2e7d32", "tree"), "agent": ("circle", "#111111", "agent")}
+TREE_STYLES = TreeEnv.sprite_styles
 PHASE_COLOURS = {"early": "rgba(31,119,180,0.08)", "crash": "rgba(214,39,40,0.12)", "late": "rgba(44,160,44,0.10)"}
 REFERENCE_DASH = {"greedy": "dot", "sustainable": "dash"}
 

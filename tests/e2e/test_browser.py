@@ -30,7 +30,7 @@ def test_cold_deep_link_to_explore_trains_and_plays(app_url, page):
     assert page.get_by_test_id("stException").count() == 0
     assert page.get_by_test_id("stAlertContentError").count() == 0
     # the pages draw their own menu, so a cold deep link does not list the raw files of pages/
-    expect(page.get_by_test_id("stSidebar").get_by_text("Shields vs apples preset")).to_be_visible()
+    expect(page.get_by_test_id("stSidebar").get_by_text("Preset: failure vs cure")).to_be_visible()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "e2e_explore.png"))
 
@@ -47,3 +47,57 @@ def test_preset_link_trains_both_agents_side_by_side(app_url, page):
     assert page.get_by_test_id("stException").count() == 0
     page.get_by_test_id("stSidebar").get_by_role("link", name="Home").click()
     expect(page.get_by_role("heading", name="Goal misgeneralization explorer")).to_be_visible()
+
+
+def assert_clean(page) -> None:
+    assert page.get_by_test_id("stException").count() == 0
+    assert page.get_by_test_id("stAlertContentError").count() == 0
+
+
+# cold deep links to every other page, with reduced settings; each trains (or loads) and draws
+DEEP_LINKS = {
+    "tree": ("tree?tree_train_steps=6000&tree_probe_every=2000", "Population and harvest"),
+    "expressions": ("expressions?expressions_train_dialogues=150&expressions_epochs=6&expressions_eval_dialogues=30",
+                    "Sample dialogues"),
+    "diagnose": (f"diagnose?agent=random&{FAST}", "Diagnosis: capability failure"),
+    "keys": (f"explore?env=keys&{FAST}", "What did the agent collect?"),
+    "coin_preset": (f"compare?env=coin&agent=explore_q&{FAST}", "The coin: always at the end"),
+    "maze_probe": ("maze_probe?seed=1", "If the cheese lay here"),
+}
+
+
+@pytest.mark.parametrize("name", list(DEEP_LINKS))
+def test_cold_deep_link_to_every_page(app_url, page, name):
+    from playwright.sync_api import expect
+
+    link, text = DEEP_LINKS[name]
+    page.goto(f"{app_url}/{link}")
+    expect(page.get_by_text(text).first).to_be_visible(timeout=120_000)
+    wait_until_idle(page, timeout=120_000)
+    assert_clean(page)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"e2e_{name}.png"), full_page=True)
+
+
+def test_switching_environment_and_reopening_the_link_gives_the_same_view(app_url, page):
+    from playwright.sync_api import expect
+
+    page.goto(f"{app_url}/explore?{FAST}")
+    expect(page.locator(".updatemenu-button", has_text="Play")).to_be_visible(timeout=60_000)
+    wait_until_idle(page)
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_test_id("stSelectbox").first.click()
+    page.get_by_role("option", name="follow").click()
+    expect(page).to_have_url(re.compile(r"env=follow"), timeout=10_000)
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_text("partner (its last tile: proxy goal)").first).to_be_visible(timeout=60_000)
+    wait_until_idle(page)
+    assert_clean(page)
+    shared = page.url
+    other = page.context.browser.new_page()  # a second visitor opens the shared link: the same settings, cached
+    other.goto(shared)
+    expect(other.locator(".updatemenu-button", has_text="Play")).to_be_visible(timeout=60_000)
+    wait_until_idle(other)
+    expect(other.get_by_text("partner (its last tile: proxy goal)").first).to_be_visible()  # the follow world
+    assert other.get_by_test_id("stProgress").count() == 0  # replayed from the cache, not retrained
+    assert_clean(other)

@@ -1,0 +1,203 @@
+"""Seed variance: agents that differ only in their training seed, each diagnosed (gmg.diagnose).
+
+Preferences can change with the seed alone, so one run says little: `run_seeds` trains and
+diagnoses one agent per seed, in parallel child processes (gmg.jobs), or on an existing Dask cluster
+(`scheduler`, or the GMG_DASK_SCHEDULER environment variable), and reports each seed as it
+arrives. A seed is an outlier when its verdict differs from the majority's, or when its
+preference or capability lies more than OUTLIER_MADS robust deviations from the median.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from .diagnose import VERDICTS, check_diagnosable, diagnose
+from .jobs import TrainJob
+from .params import ParamError
+from .render import style
+from .train import Experiment
+
+MAX_SEEDS = 500  # one request's cap (a shared server)
+DEFAULT_SEEDS = 20
+OUTLIER_MADS = 3.0
+MIN_SPREAD = 0.05  # a robust deviation never counts as smaller than this (preferences often sit at 0 or 1)
+SCHEDULER_ENV = "GMG_DASK_SCHEDULER"
+STOP_POLL_SECONDS = 0.5
+VERDICT_COLOURS = {"generalizes": "#2ca02c", "goal_misgeneralization": "#1f77b4",
+                   "specification_gaming": "#ff7f0e", "capability_failure": "#7f7f7f"}
+
+
+def seed_point(experiment: Experiment) -> dict:
+    """One seed: its verdict, preference (P(intended goal) where the goals differ) and capability."""
+    d = diagnose(experiment)
+    intended = d["goals"]["intended"]
+    return {
+        "seed": experiment.seed,
+        "verdict": d["verdict"],
+        "probabilities": d["probabilities"],
+        "preference": d["evidence"]["posterior_where_goals_differ"][intended],
+        "capability": d["evidence"]["capability"]["test"]["score"],
+        "train_capability": d["evidence"]["capability"]["train"]["score"],
+    }
+
+
+def experiments_for(base: Experiment, seeds: int, first_seed: int = 0) -> list[Experiment]:
+    if not 1 <= seeds <= MAX_SEEDS:
+        raise ParamError(f"the number of seeds must be between 1 and {MAX_SEEDS}, got {seeds}")
+    return [dataclasses.replace(base, seed=first_seed + i) for i in range(seeds)]
+
+
+def run_seeds(experiments: list[Experiment], workers: int | None = None, scheduler: str | None = None,
+              on_point=None, stop=None) -> list[dict]:
+    """Every experiment's seed point, computed in parallel; `on_point(point)` as each arrives.
+
+    `scheduler`: a Dask scheduler address (default: the GMG_DASK_SCHEDULER environment variable);
+    without one, a pool of `workers` local processes (default: one per core). Sorted by seed.
+    """
+    scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
+    points = []
+
+    def take(point: dict) -> None:
+        points.append(point)
+        if on_point is not None:
+            on_point(point)
+
+    if scheduler:
+        _run_on_dask(experiments, scheduler, take, stop)
+    else:
+        _run_locally(experiments, workers or os.cpu_count() or 1, take, stop)
+    return sorted(points, key=lambda p: p["seed"])
+
+
+def seed_point_job(experiment: Experiment, on_progress=None, stop=None, record: int = 0) -> dict:
+    """`seed_point` as a gmg.jobs runner (one child process per seed)."""
+    return seed_point(experiment)
+
+
+def _run_locally(experiments: list[Experiment], workers: int, take, stop) -> None:
+    """At most `workers` seeds at a time, each in its own `python -m gmg.worker` child (gmg.jobs).
+
+    Plain child processes rather than a multiprocessing pool: a forked pool child inherits locks
+    held by its parent's other threads, and a spawned one re-imports the parent's __main__, which
+    under Streamlit's test runner is a page script.
+    """
+    queue, running = list(experiments), []
+    try:
+        while queue or running:
+            while queue and len(running) < workers:
+                running.append(TrainJob(queue.pop(0), runner="gmg.seeds:seed_point_job").start())
+            running[0].join(STOP_POLL_SECONDS)  # wake up now and then to notice a stop request
+            if stop is not None and stop.is_set():
+                return
+            for job in [job for job in running if job.finished]:
+                running.remove(job)
+                if job.error:
+                    raise RuntimeError(f"seed {job.experiment.seed} failed: {job.error}")
+                take(job.result)
+    finally:
+        for job in running:
+            job.request_stop()
+
+
+def _run_on_dask(experiments: list[Experiment], scheduler: str, take, stop) -> None:
+    try:
+        from dask.distributed import Client, as_completed  # optional: only for a cluster
+    except ImportError:
+        raise ParamError("running on a Dask cluster needs dask[distributed]: pip install 'dask[distributed]'") from None
+    try:
+        client = Client(scheduler, timeout=10)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ParamError(f"cannot reach the Dask scheduler at {scheduler[:80]!r}: {exc}") from None
+    with client:
+        pending = client.map(seed_point, experiments, pure=False)
+        for done in as_completed(pending):
+            if stop is not None and stop.is_set():
+                client.cancel(pending)
+                break
+            take(done.result())
+
+
+def study(points: list[dict]) -> dict:
+    """Verdict counts, the majority verdict, and each point with its `outlier` flag."""
+    counts = {v: sum(p["verdict"] == v for p in points) for v in VERDICTS}
+    majority = max(counts, key=counts.get)
+    flagged = []
+    for p in points:
+        far = any(_robust_distance(p[key], [q[key] for q in points]) > OUTLIER_MADS
+                  for key in ("preference", "capability"))
+        flagged.append({**p, "outlier": bool(p["verdict"] != majority or far)})
+    return {"verdict_counts": counts, "majority_verdict": majority, "seeds": flagged,
+            "outliers": [p["seed"] for p in flagged if p["outlier"]]}
+
+
+def _robust_distance(value: float, values: list[float]) -> float:
+    median = float(np.median(values))
+    mad = max(1.4826 * float(np.median(np.abs(np.asarray(values) - median))), MIN_SPREAD)
+    return abs(value - median) / mad
+
+
+def points_table(result: dict) -> pd.DataFrame:
+    """One row per seed: verdict, preference, capability (test and train), outlier."""
+    return pd.DataFrame([{key: p[key] for key in ("seed", "verdict", "preference", "capability", "train_capability",
+                                                  "outlier")} for p in result["seeds"]]).round(3)
+
+
+def scatter_figure(points: list[dict], intended: str, proxy: str, height: int = 460) -> go.Figure:
+    """Preference against capability, one dot per seed, coloured by verdict; outliers ringed."""
+    marked = study(points)["seeds"] if points else []
+    fig = go.Figure()
+    for verdict, colour in VERDICT_COLOURS.items():
+        chosen = [p for p in marked if p["verdict"] == verdict]
+        fig.add_trace(go.Scatter(
+            x=[p["capability"] for p in chosen], y=[p["preference"] for p in chosen], mode="markers+text",
+            name=verdict.replace("_", " "), text=[str(p["seed"]) for p in chosen], textposition="top center",
+            marker=dict(color=colour, size=13, line=dict(width=[3 if p["outlier"] else 0 for p in chosen],
+                                                           color="#d62728")),
+            hovertemplate="seed %{text}<br>capability %{x:.2f}<br>P(intended) %{y:.2f}<extra></extra>"))
+    fig.add_hline(y=0.5, line=dict(color="#999999", dash="dot"))
+    fig.update_xaxes(title_text="capability on the test maps (0 random, 1 planner for its best goal)",
+                     range=[-0.1, 1.15])
+    fig.update_yaxes(title_text=f"P({intended}) where the goals differ (0: {proxy})", range=[-0.1, 1.1])
+    return style(fig, f"{len(points)} seeds: preference against capability (ringed: outliers)", height)
+
+
+@dataclass(frozen=True)
+class SeedStudy:
+    """A seed study as one job for the UI's background runner (hashable: a cache key)."""
+
+    experiment: Experiment  # the settings every seed shares (its own seed is ignored)
+    seeds: int = DEFAULT_SEEDS
+    runner = "gmg.seeds:run_seed_study"
+
+    def __post_init__(self):
+        check_diagnosable(self.experiment)
+        experiments_for(self.experiment, self.seeds)  # the cap on seeds
+
+    @property
+    def agent_name(self) -> str:
+        return self.experiment.agent_name
+
+    def live_figure(self, rows: list[dict]) -> go.Figure:
+        env = self.experiment.make_env()
+        return scatter_figure([row["point"] for row in rows], env.goals["intended"], env.goals["proxy"], height=380)
+
+    def summarize(self, result: dict) -> dict:
+        return result
+
+
+def run_seed_study(job: SeedStudy, on_progress=None, stop=None, record: int = 0) -> dict:
+    """The background runner: points stream out as progress rows; the result is `study(points)`."""
+    done = []
+
+    def report(point: dict) -> None:
+        done.append(point)
+        if on_progress is not None:
+            on_progress({"fraction": len(done) / job.seeds, "point": point})
+
+    return study(run_seeds(experiments_for(job.experiment, job.seeds), on_point=report, stop=stop))

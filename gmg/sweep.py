@@ -1,0 +1,140 @@
+"""Sweeps: train over a grid of values of one knob x K seeds, and read the test goal rates against it.
+
+The classic plot is the CoinRun one: the share of training levels with a randomised coin on the
+x axis, the test rates of the intended goal (coin) and of the proxy (end of the level) on the y axis,
+with the spread over seeds. Every (value, seed) run is an ordinary `Experiment` (train, then
+evaluate; `gmg.experiment.run`), run in parallel processes; finished runs are cached in this
+process by their Experiment, so growing a sweep only trains the new cells.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import Callable
+
+import pandas as pd
+
+from .envs import ENVS
+from .experiment import run
+from .params import ParamError
+from .train import Experiment
+
+MAX_VALUES = 12
+MAX_SEEDS = 20
+MAX_RUNS = 120  # values x seeds
+CACHE_KEPT = 512  # finished runs kept by this process
+# test metrics that measure each goal; environments without an entry use "<goal>_rate"
+GOAL_METRICS = {"monster": {"intended": "apples_per_100_after_clear", "proxy": "shields_per_100_after_clear"}}
+
+_cache: dict[Experiment, dict] = {}
+
+
+def goal_metrics(env_name: str) -> dict[str, str]:
+    """{"intended": metric, "proxy": metric}: the test metrics a sweep plots for an environment."""
+    goals = ENVS[env_name].goals
+    return GOAL_METRICS.get(env_name, {role: f"{goal}_rate" for role, goal in goals.items()})
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """One knob x seeds; `experiments` is the grid, validated when built."""
+
+    env_name: str
+    param: str
+    values: tuple
+    seeds: int
+    agent_name: str = "linear_q"
+    overrides: tuple = ()  # (name, raw value) pairs applied to every run
+
+    def __post_init__(self):
+        if not self.values:
+            raise ParamError("a sweep needs at least one value")
+        if len(self.values) > MAX_VALUES:
+            raise ParamError(f"a sweep takes at most {MAX_VALUES} values, got {len(self.values)}")
+        if not isinstance(self.seeds, int) or not 1 <= self.seeds <= MAX_SEEDS:
+            raise ParamError(f"seeds must be an integer between 1 and {MAX_SEEDS}, got {str(self.seeds)[:40]!r}")
+        if len(self.values) * self.seeds > MAX_RUNS:
+            raise ParamError(f"a sweep runs at most {MAX_RUNS} trainings (values x seeds), got {len(self.values) * self.seeds}")
+        if self.param in dict(self.overrides):
+            raise ParamError(f"{self.param} is the swept parameter and cannot also be set")
+        self.experiments()  # every cell must be a valid run
+
+    def experiments(self) -> list[Experiment]:
+        return [
+            Experiment.build(self.env_name, self.agent_name, seed, {**dict(self.overrides), self.param: value})
+            for value in self.values
+            for seed in range(self.seeds)
+        ]
+
+
+def _run_one(experiment: Experiment) -> dict:
+    """One cell: every test and train metric, and the training time (runs in a worker process)."""
+    result = run(experiment, record=0)
+    env = result.env
+    return {
+        "train_seconds": result.trained.seconds,
+        **{f"{split}_{name}": value for split, rollout in result.rollouts.items()
+           for name, value in env.metrics(rollout).items()},
+    }
+
+
+def run_sweep(sweep: Sweep, on_progress: Callable[[int, int], None] | None = None, workers: int | None = None
+              ) -> pd.DataFrame:
+    """One row per (value, seed): the knob's value, the seed, the goal rates and every metric.
+
+    Runs not in the cache train in `workers` processes (default: one per CPU, at most 2);
+    `on_progress(done, total)` is called as runs finish (cached runs count as done at once).
+    """
+    grid = sweep.experiments()
+    todo = [e for e in dict.fromkeys(grid) if e not in _cache]
+    total = len(grid)
+    done = total - len(todo)
+    if on_progress is not None:
+        on_progress(done, total)
+    if todo:
+        workers = workers or min(2, os.cpu_count() or 1)
+        with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
+            futures = {pool.submit(_run_one, e): e for e in todo}
+            for future in as_completed(futures):
+                _remember(futures[future], future.result())
+                done += 1
+                if on_progress is not None:
+                    on_progress(done, total)
+    metrics = goal_metrics(sweep.env_name)
+    rows = []
+    for value, experiment in zip([v for v in sweep.values for _ in range(sweep.seeds)], grid):
+        cell = _cache[experiment]
+        rows.append({sweep.param: experiment.config_dict()[sweep.param], "raw_value": value, "seed": experiment.seed,
+                     "intended": cell[f"test_{metrics['intended']}"], "proxy": cell[f"test_{metrics['proxy']}"],
+                     **cell})
+    return pd.DataFrame(rows)
+
+
+def _remember(experiment: Experiment, cell: dict) -> None:
+    if len(_cache) >= CACHE_KEPT:
+        _cache.pop(next(iter(_cache)))
+    _cache[experiment] = cell
+
+
+def summarise(table: pd.DataFrame, param: str) -> pd.DataFrame:
+    """Per value of the knob: mean, min and max over seeds of the intended and proxy test rates."""
+    grouped = table.groupby(param, sort=False)[["intended", "proxy"]]
+    out = grouped.agg(["mean", "min", "max"])
+    out.columns = [f"{goal}_{stat}" for goal, stat in out.columns]
+    return out.reset_index()
+
+
+def summary(sweep: Sweep, table: pd.DataFrame) -> dict:
+    """The JSON of `python -m gmg sweep`: the grid, the goal metrics, and per value and seed the two rates."""
+    return {
+        "env": sweep.env_name,
+        "agent": sweep.agent_name,
+        "param": sweep.param,
+        "seeds": sweep.seeds,
+        "overrides": dict(sweep.overrides),
+        "goal_metrics": goal_metrics(sweep.env_name),
+        "summary": summarise(table, sweep.param).to_dict("records"),
+        "runs": table[[sweep.param, "seed", "intended", "proxy", "train_seconds"]].to_dict("records"),
+    }

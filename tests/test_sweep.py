@@ -1,0 +1,42 @@
+"""Sweeps: a grid of (value, seed) runs in worker processes, cached, with progress and caps."""
+
+import pytest
+
+from gmg import cli, sweep
+from gmg.params import ParamError
+
+TINY = (("train_steps", "3000"), ("n_envs", "32"), ("eval_episodes", "8"))
+
+
+def test_sweep_rows_progress_and_cache():
+    grid = sweep.Sweep("coin", "random_coin_share", ("0", "0.5"), 2, overrides=TINY)
+    calls = []
+    table = sweep.run_sweep(grid, on_progress=lambda done, total: calls.append((done, total)), workers=2)
+    assert list(table["random_coin_share"]) == [0.0, 0.0, 0.5, 0.5] and list(table["seed"]) == [0, 1, 0, 1]
+    assert table[["intended", "proxy"]].apply(lambda c: c.between(0, 1)).all().all()
+    assert calls[0] == (0, 4) and calls[-1] == (4, 4)
+    again = []
+    assert sweep.run_sweep(grid, on_progress=lambda d, t: again.append((d, t))).equals(table)
+    assert again == [(4, 4)]  # every run came from the cache
+    summary = sweep.summarise(table, "random_coin_share")
+    assert list(summary.columns[:4]) == ["random_coin_share", "intended_mean", "intended_min", "intended_max"]
+    assert "random_coin_share" in table.to_csv(index=False).splitlines()[0]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(param="nope", values=("1",), seeds=1), "unknown parameter"),
+    (dict(param="size", values=("3",), seeds=1), "between"),
+    (dict(param="size", values=tuple(str(v) for v in range(6, 19)), seeds=1), "at most"),
+    (dict(param="size", values=("8",), seeds=0), "seeds"),
+    (dict(param="size", values=("6", "7", "8", "9", "10", "11", "12"), seeds=20), "trainings"),
+])
+def test_bad_sweeps_are_refused(kwargs, message):
+    with pytest.raises(ParamError, match=message):
+        sweep.Sweep("coin", **kwargs)
+
+
+def test_cli_sweep_errors_are_one_line(capsys):
+    assert cli.main(["sweep", "maze", "--param", "cheese_region", "--values", "1,99"]) == 2
+    assert cli.main(["sweep", "maze", "--param", "cheese_region"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and all(line.startswith("gmg: error: ") for line in err)
