@@ -14,6 +14,8 @@ from gmg.envs.follow import FollowConfig, FollowEnv
 from gmg.keys import new_keys
 from gmg.rollout import evaluate
 
+from helpers import play
+
 CORRECT, WRONG = 1.5, 0.75
 DOC_MAP = """
 0....
@@ -27,17 +29,6 @@ DOC_MAP = """
 def make_env(size=5, **overrides) -> FollowEnv:
     config = dict(size=size, tiles=3, correct_reward=CORRECT, wrong_penalty=WRONG, partner_speed=1.0, partner_pause=0)
     return FollowEnv(FollowConfig(**{**config, **overrides}))
-
-
-def play(env, state, moves: str):
-    """Step a one-row state -> (final state, rewards, events per step)."""
-    rewards, events = [], []
-    for action in grid.actions_from_string(moves):
-        state, reward, ev, terminated = env.step(state, np.array([action]))
-        assert not terminated[0]
-        rewards.append(float(reward[0]))
-        events.append({name: int(value[0]) for name, value in ev.items()})
-    return state, rewards, events
 
 
 def test_ascii_round_trip_and_bad_maps():

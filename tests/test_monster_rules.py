@@ -16,6 +16,8 @@ from gmg import grid
 from gmg.envs import monster as monster_module
 from gmg.envs.monster import MonsterConfig, MonsterEnv
 
+from helpers import play
+
 APPLE_REWARD = 2.5
 HIT_PENALTY = 1.75
 KEYS = range(64)
@@ -36,17 +38,6 @@ def make_env(size=5, extra=0.0, knockback=3, **overrides) -> MonsterEnv:
         **overrides,
     )
     return MonsterEnv(config)
-
-
-def play(env, state, moves: str):
-    """Step a one-row state through an action string -> (final state, rewards, events per step)."""
-    rewards, events = [], []
-    for action in grid.actions_from_string(moves):
-        state, reward, ev, terminated = env.step(state, np.array([action]))
-        assert not terminated[0]
-        rewards.append(float(reward[0]))
-        events.append({name: int(value[0]) for name, value in ev.items()})
-    return state, rewards, events
 
 
 def ascii_map(text: str) -> str:

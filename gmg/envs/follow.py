@@ -57,8 +57,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import grid
-from ..keys import new_keys, uniforms
+from ..keys import uniforms
 from ..params import ParamError, param
+from .base import EpisodicEnv
 
 
 EMPTY, AGENT, PARTNER = ".", "@", "P"
@@ -164,7 +165,7 @@ def _index(values: np.ndarray, index: np.ndarray) -> np.ndarray:
     return np.where(index >= 0, picked, -1)
 
 
-class FollowEnv:
+class FollowEnv(EpisodicEnv):
     name = "follow"
     title = "Follow the expert"
     Config = FollowConfig
@@ -180,22 +181,11 @@ class FollowEnv:
     }
     events = EVENTS
     step_counts = STEP_COUNTS
-    n_actions = grid.N_ACTIONS
     feature_names = FEATURE_NAMES
     context_names = CONTEXT_NAMES
     state_feature_names = STATE_FEATURE_NAMES
 
-    def __init__(self, config: FollowConfig | None = None):
-        self.config = config or FollowConfig()
-        self.config.check()
-
-    def episode_length(self, split: str) -> int:
-        return self.config.episode_length
-
     # ---------------------------------------------------------------- reset
-    def reset(self, rng: np.random.Generator, batch: int, split: str = "train") -> FollowState:
-        return self.reset_from_keys(new_keys(rng, batch), split)
-
     def reset_from_keys(self, keys: np.ndarray, split: str = "train") -> FollowState:
         c = self.config
         n, size, tiles = len(keys), c.size, c.tiles

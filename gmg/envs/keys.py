@@ -48,8 +48,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import grid
-from ..keys import new_keys, uniforms
+from ..keys import uniforms
 from ..params import ParamError, param
+from .base import EpisodicEnv
 
 
 EMPTY, AGENT, KEY, CHEST = ".", "@", "k", "c"
@@ -141,7 +142,7 @@ def headline_checks(trained: dict, cured: dict, random: dict, trained_train: dic
     }
 
 
-class KeysEnv:
+class KeysEnv(EpisodicEnv):
     name = "keys"
     title = "Keys and chests"
     Config = KeysConfig
@@ -156,22 +157,11 @@ class KeysEnv:
     }
     events = EVENTS
     step_counts = STEP_COUNTS
-    n_actions = grid.N_ACTIONS
     feature_names = FEATURE_NAMES
     context_names = CONTEXT_NAMES
     state_feature_names = STATE_FEATURE_NAMES
 
-    def __init__(self, config: KeysConfig | None = None):
-        self.config = config or KeysConfig()
-        self.config.check()
-
-    def episode_length(self, split: str) -> int:
-        return self.config.episode_length
-
     # ---------------------------------------------------------------- reset
-    def reset(self, rng: np.random.Generator, batch: int, split: str = "train") -> KeysState:
-        return self.reset_from_keys(new_keys(rng, batch), split)
-
     def reset_from_keys(self, keys: np.ndarray, split: str = "train") -> KeysState:
         """New levels; a training level is test-like with probability `test_like_share`."""
         c = self.config

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import grid
-from ..keys import new_keys
+from .base import EpisodicEnv
 
 FAR = 10_000  # distance of an unreachable cell
 
@@ -92,18 +92,16 @@ def object_tile(obj: np.ndarray, size: int, tiles: int) -> np.ndarray:
     return (obj[:, 0] * tiles // size) * tiles + obj[:, 1] * tiles // size
 
 
-class LevelEnv:
+class LevelEnv(EpisodicEnv):
     """Base of CoinEnv and MazeEnv. Subclasses set the names, `target(size)`, `_generate` and `_hazards`."""
 
-    n_actions = grid.N_ACTIONS
     end_terminates = False  # does reaching the target cell end the episode?
     object_name = "object"
     target_name = "target"
     hazard_names: tuple[str, ...] = ()
 
     def __init__(self, config=None):
-        self.config = config or self.Config()
-        self.config.check()
+        super().__init__(config)
         c = self.config
         self.target = self.target_cell(c.size)
         self.feature_names = tuple(
@@ -114,13 +112,7 @@ class LevelEnv:
                         for r in range(c.object_tiles) for c_ in range(c.object_tiles))
         self.context_names = self.state_feature_names = ("always",) + regions
 
-    def episode_length(self, split: str) -> int:
-        return self.config.episode_length
-
     # ---------------------------------------------------------------- reset
-    def reset(self, rng: np.random.Generator, batch: int, split: str = "train") -> LevelState:
-        return self.reset_from_keys(new_keys(rng, batch), split)
-
     def reset_from_keys(self, keys: np.ndarray, split: str = "train") -> LevelState:
         keys = keys.astype(np.uint64)
         n, size = len(keys), self.config.size

@@ -54,8 +54,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import grid
-from ..keys import new_keys, uniforms
+from ..keys import uniforms
 from ..params import ParamError, param
+from .base import EpisodicEnv
 
 EMPTY, AGENT, MONSTER, APPLE, SHIELD = ".", "@", "M", "a", "s"
 
@@ -169,7 +170,7 @@ def headline_checks(short: dict, long: dict, random: dict) -> dict[str, bool]:
     return checks
 
 
-class MonsterEnv:
+class MonsterEnv(EpisodicEnv):
     name = "monster"
     title = "Monster gridworld"
     Config = MonsterConfig
@@ -186,24 +187,16 @@ class MonsterEnv:
     }
     events = EVENTS
     step_counts = ("monsters_alive",)
-    n_actions = grid.N_ACTIONS
     feature_names = FEATURE_NAMES
     context_names = CONTEXT_NAMES
     state_feature_names = STATE_FEATURE_NAMES
-
-    def __init__(self, config: MonsterConfig | None = None):
-        self.config = config or MonsterConfig()
-        self.config.check()
 
     def episode_length(self, split: str) -> int:
         return {"train": self.config.train_episode_length, "test": self.config.test_episode_length}[split]
 
     # ---------------------------------------------------------------- reset
-    def reset(self, rng: np.random.Generator, batch: int, split: str = "train") -> MonsterState:
+    def reset_from_keys(self, keys: np.ndarray, split: str = "train") -> MonsterState:
         """New episodes; the split only changes the episode length, which the runner enforces."""
-        return self.reset_from_keys(new_keys(rng, batch))
-
-    def reset_from_keys(self, keys: np.ndarray) -> MonsterState:
         c = self.config
         n, size = len(keys), c.size
         rows = np.arange(n)
