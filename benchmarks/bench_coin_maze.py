@@ -19,9 +19,9 @@ from gmg import sweep as sweeps  # noqa: E402
 AGENT = "explore_q"  # the learner that explores the diversity it is given (gmg/agents/explore_q.py)
 # (environment, knob, values): the first value is the default (the failure), the rest are cures
 SWEEPS = (
-    ("coin", "random_coin_share", ("0", "0.1", "0.3")),
-    ("maze", "cheese_region", ("1", "9")),
-    ("maze", "random_cheese_share", ("0", "0.3")),
+    ("coin", "random_coin_share", ("0", "0.02", "0.05", "0.1", "0.15", "0.2", "0.3")),
+    ("maze", "cheese_region", ("1", "3", "5", "7", "9")),
+    ("maze", "random_cheese_share", ("0", "0.05", "0.1", "0.2", "0.3")),
 )
 
 

@@ -4,7 +4,7 @@
     python -m gmg experiment monster [--agent NAME] [--seed S] [--train-steps N]
                                      [--eval-episodes K] [--set NAME=VALUE ...] [--json]
     python -m gmg experiment tree|expressions [--seed S] [--set NAME=VALUE ...] [--json]
-    python -m gmg diagnose ENV [same options as experiment]
+    python -m gmg diagnose ENV [same options as experiment]   (also tree and expressions)
     python -m gmg seeds ENV [--seeds N] [--first-seed S] [--workers W] [--dask-scheduler ADDRESS]
                             [--agent NAME] [--set NAME=VALUE ...] [--json]
 
@@ -26,6 +26,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from . import caps
 from . import diagnose as diagnosis
 from . import experiment as experiments
 from . import params
@@ -230,13 +231,17 @@ def _progress_printer(err):
     return show
 
 
+def _study_run(args, env_name: str) -> StudyRun:
+    if args.agent is not None:
+        raise UsageError(f"{env_name} trains its own learner ({STUDIES[env_name].LEARNER}); --agent does not apply")
+    return StudyRun.build(env_name, _seed(args.seed), _overrides(args))
+
+
 def _experiment(args, out, err) -> int:
     env_name = _name("environment", args.env, {**ENVS, **STUDIES})
     progress = _progress_printer(err) if not args.json and getattr(err, "isatty", lambda: False)() else None
     if env_name in STUDIES:
-        if args.agent is not None:
-            raise UsageError(f"{env_name} trains its own learner ({STUDIES[env_name].LEARNER}); --agent does not apply")
-        run = StudyRun.build(env_name, _seed(args.seed), _overrides(args))
+        run = _study_run(args, env_name)
         result = run.module.summary(run_study(run, on_progress=progress))
     else:
         agent_name = _name("agent", args.agent or Experiment.agent_name, AGENTS)
@@ -261,7 +266,11 @@ def _episodic(args) -> Experiment:
 
 def _diagnose(args, out, err) -> int:
     progress = _progress_printer(err) if not args.json and getattr(err, "isatty", lambda: False)() else None
-    report = diagnosis.diagnose(_episodic(args), on_progress=progress)
+    env_name = _name("environment", args.env, {**ENVS, **STUDIES})
+    if env_name in STUDIES:
+        report = diagnosis.diagnose_study(_study_run(args, env_name), on_progress=progress)
+    else:
+        report = diagnosis.diagnose(_episodic(args), on_progress=progress)
     if args.json:
         _dump(report, out)
         return 0
@@ -269,12 +278,14 @@ def _diagnose(args, out, err) -> int:
     cf = e["counterfactual"]
     lines = [f"{report['env']} / {report['agent']} / seed {report['seed']}: {report['verdict'].replace('_', ' ')}",
              "probabilities: " + ", ".join(f"{v} {_fmt(p)}" for v, p in report["probabilities"].items() if p),
-             f"capability (0 random, 1 planner): test {_fmt(e['capability']['test']['score'])}, "
-             f"train {_fmt(e['capability']['train']['score'])}",
+             "capability (0 random, 1 planner): " + ", ".join(f"{split} {_fmt(e['capability'][split]['score'])}"
+                                                             for split in ("test", "train") if split in e["capability"]),
              "P(goal) where the goals differ: " + ", ".join(f"{g} {_fmt(p)}" for g, p in
                                                             e["posterior_where_goals_differ"].items()),
              f"counterfactual over {cf['branches']} branches of {cf['steps']} steps: specified reward "
              f"{_fmt(cf.get('observed_return'))} for the agent, {_fmt(cf.get('intended_return'))} for the intended goal"]
+    if "copies" in report:
+        lines.append("per copy: " + ", ".join(c["verdict"].replace("_", " ") for c in report["copies"]))
     out.write("\n".join(lines) + "\n")
     return 0
 
@@ -372,7 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="train, then classify the test behaviour: generalizes, goal misgeneralization, specification gaming "
              "or capability failure, with the evidence",
     )
-    _add_run_options(p_diag, f"episodic environment: {', '.join(ENVS)}")
+    _add_run_options(p_diag, f"environment: {', '.join([*ENVS, *STUDIES])}")
 
     p_seeds = sub.add_parser("seeds", allow_abbrev=False,
                              help="diagnose one agent per seed, in parallel (or on a Dask cluster): preference "
@@ -401,6 +412,7 @@ def main(argv: Sequence[str] | None = None, out=None, err=None) -> int:
     out = out if out is not None else sys.stdout
     err = err if err is not None else sys.stderr
     try:
+        caps.current()  # a bad GMG_CAPS is one line here, whatever the command
         args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
         if args.command is None:
             raise UsageError("choose a command: list, experiment, diagnose, seeds or sweep (see `python -m gmg --help`)")

@@ -74,9 +74,13 @@ def sample_cells(scores: np.ndarray, allowed: np.ndarray, width: int) -> np.ndar
 
     Rows with no allowed cell fall back to the best-scoring cell of the whole grid.
     """
-    scores = np.where(allowed, scores + 1.0, scores)  # allowed cells always outrank the rest
-    flat = scores.argmax(-1)
-    return np.stack([flat // width, flat % width], -1)
+    cell = sample_flat(scores, allowed)
+    return np.stack([cell // width, cell % width], -1)
+
+
+def sample_flat(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """`sample_cells` as flat cell indices -> (N,)."""
+    return (scores + allowed).argmax(-1)  # +1.0 where allowed: allowed cells always outrank the rest
 
 
 def distinct_cells(scores: np.ndarray, allowed: np.ndarray, count: int, width: int) -> np.ndarray:

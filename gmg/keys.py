@@ -8,18 +8,36 @@ single run started from the same key -- whatever the batch size or the order of 
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
+_SHIFT_11, _SHIFT_27, _SHIFT_30, _SHIFT_31 = (np.uint64(bits) for bits in (11, 27, 30, 31))
 
 
 def _mix(z: np.ndarray) -> np.ndarray:
-    """splitmix64 finaliser (uint64 arithmetic wraps modulo 2**64 by design)."""
-    z = (z ^ (z >> np.uint64(30))) * _M1
-    z = (z ^ (z >> np.uint64(27))) * _M2
-    return z ^ (z >> np.uint64(31))
+    """splitmix64 finaliser, in place on `z`, a fresh array (uint64 arithmetic wraps modulo 2**64 by design).
+
+    In place with one scratch array: hashing is much of an environment step's time.
+    """
+    scratch = np.empty_like(z)
+    z ^= np.right_shift(z, _SHIFT_30, out=scratch)
+    z *= _M1
+    z ^= np.right_shift(z, _SHIFT_27, out=scratch)
+    z *= _M2
+    z ^= np.right_shift(z, _SHIFT_31, out=scratch)
+    return z
+
+
+@functools.cache
+def _columns(n: int) -> np.ndarray:
+    """(n,) the per-column offsets of `uniforms`, computed once per width."""
+    columns = np.arange(1, n + 1, dtype=np.uint64) * _GOLDEN
+    columns.flags.writeable = False
+    return columns
 
 
 def new_keys(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -30,5 +48,8 @@ def uniforms(keys: np.ndarray, counter: np.ndarray | int, purpose: int, n: int) 
     """(N,) keys -> (N, n) floats in [0, 1), distinct for every (key, counter, purpose, column)."""
     counter = np.atleast_1d(np.asarray(counter).astype(np.uint64))
     stream = _mix(keys ^ _mix(counter * _GOLDEN + np.uint64(purpose + 1)))
-    z = _mix(stream[:, None] + np.arange(1, n + 1, dtype=np.uint64) * _GOLDEN)
-    return (z >> np.uint64(11)).astype(np.float64) * 2.0**-53
+    z = _mix(stream[:, None] + _columns(n))
+    z >>= _SHIFT_11
+    out = z.astype(np.float64)
+    out *= 2.0**-53
+    return out

@@ -2,7 +2,8 @@
 
 Every config is a frozen dataclass whose fields are declared with `param(...)`. The CLI, the URL
 query parameters and the widgets all go through `parse_value` / `with_overrides`, so a bad value
-gets the same clear message everywhere.
+gets the same clear message everywhere. A field's maximum is its built-in `high`, lowered by the
+server's caps (GMG_CAPS, gmg.caps): `describe` and `parse_value` both report the capped maximum.
 """
 
 from __future__ import annotations
@@ -34,8 +35,18 @@ def fields(config_cls) -> dict[str, dataclasses.Field]:
     return {f.name: f for f in dataclasses.fields(config_cls)}
 
 
+def _high(name: str, meta) -> Any:
+    """The field's maximum in force: its built-in `high`, lowered by GMG_CAPS (raises CapsError if that is bad)."""
+    from . import caps  # not at the top: gmg.caps imports this module
+
+    return caps.high(name, meta.get("high"))
+
+
 def describe(config_cls) -> list[dict[str, Any]]:
-    """One row per parameter: name, type, default, range and help (for `list` and the UI)."""
+    """One row per parameter: name, type, default, range and help (for `list` and the UI).
+
+    "high" is the maximum in force (GMG_CAPS may lower it; gmg.caps).
+    """
     rows = []
     for f in dataclasses.fields(config_cls):
         meta = f.metadata
@@ -45,7 +56,7 @@ def describe(config_cls) -> list[dict[str, Any]]:
                 "type": type(f.default).__name__,
                 "default": f.default,
                 "low": meta.get("low"),
-                "high": meta.get("high"),
+                "high": _high(f.name, meta),
                 "choices": meta.get("choices"),
                 "help": meta.get("help", ""),
             }
@@ -57,7 +68,7 @@ def parse_value(config_cls, name: str, raw: Any):
     """Convert `raw` (a string from the CLI/URL, or a value from a widget) and check its range."""
     known = fields(config_cls)
     if name not in known:
-        raise ParamError(f"unknown parameter {name!r}; known: {', '.join(known)}")
+        raise ParamError(f"unknown parameter {str(name)[:40]!r}; known: {', '.join(known)}")
     f = known[name]
     kind = type(f.default)
     meta = f.metadata
@@ -89,9 +100,10 @@ def parse_value(config_cls, name: str, raw: Any):
         raise ParamError(f"{name} must be a finite number, got {text[:40]!r}")
     if meta.get("choices") and value not in meta["choices"]:
         raise ParamError(f"{name} must be one of {list(meta['choices'])}, got {value!r}")
-    low, high = meta.get("low"), meta.get("high")
+    low, high = meta.get("low"), _high(name, meta)
     if (low is not None and value < low) or (high is not None and value > high):
-        raise ParamError(f"{name} must be between {low} and {high}, got {value}")
+        capped = " (capped on this server)" if high != meta.get("high") else ""
+        raise ParamError(f"{name} must be between {low} and {high}{capped}, got {value}")
     return value
 
 

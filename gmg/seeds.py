@@ -17,20 +17,28 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from . import caps
 from .diagnose import VERDICTS, check_diagnosable, diagnose
 from .jobs import TrainJob
 from .params import ParamError
 from .render import style
 from .train import Experiment
 
-MAX_SEEDS = 500  # one request's cap (a shared server)
-DEFAULT_SEEDS = 20
+# MAX_SEEDS, one request's cap, is read when used (module __getattr__ below): gmg.caps.COUNTS["seeds"]
+# (500), lowered by GMG_CAPS
+DEFAULT_SEEDS = 20  # also the lowest cap GMG_CAPS may set (gmg.caps.COUNTS)
 OUTLIER_MADS = 3.0
 MIN_SPREAD = 0.05  # a robust deviation never counts as smaller than this (preferences often sit at 0 or 1)
 SCHEDULER_ENV = "GMG_DASK_SCHEDULER"
 STOP_POLL_SECONDS = 0.5
 VERDICT_COLOURS = {"generalizes": "#2ca02c", "goal_misgeneralization": "#1f77b4",
                    "specification_gaming": "#ff7f0e", "capability_failure": "#7f7f7f"}
+
+
+def __getattr__(name: str):
+    if name == "MAX_SEEDS":
+        return caps.count("seeds")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def seed_point(experiment: Experiment) -> dict:
@@ -48,8 +56,9 @@ def seed_point(experiment: Experiment) -> dict:
 
 
 def experiments_for(base: Experiment, seeds: int, first_seed: int = 0) -> list[Experiment]:
-    if not 1 <= seeds <= MAX_SEEDS:
-        raise ParamError(f"the number of seeds must be between 1 and {MAX_SEEDS}, got {seeds}")
+    high = caps.count("seeds")
+    if not 1 <= seeds <= high:
+        raise ParamError(f"the number of seeds must be between 1 and {high}, got {seeds}")
     return [dataclasses.replace(base, seed=first_seed + i) for i in range(seeds)]
 
 

@@ -16,19 +16,34 @@ from typing import Callable
 
 import pandas as pd
 
+from . import caps
 from .envs import ENVS
 from .experiment import run
 from .params import ParamError
 from .train import Experiment
 
-MAX_VALUES = 12
-MAX_SEEDS = 20
-MAX_RUNS = 120  # values x seeds
+# MAX_VALUES, MAX_SEEDS and MAX_RUNS (values x seeds) are read when used (module __getattr__ below): the
+# built-in maxima (gmg.caps.COUNTS: sweep_values, sweep_runs; SEEDS_BUILTIN) lowered by GMG_CAPS
+SEEDS_BUILTIN = 20
 CACHE_KEPT = 512  # finished runs kept by this process
 # test metrics that measure each goal; environments without an entry use "<goal>_rate"
 GOAL_METRICS = {"monster": {"intended": "apples_per_100_after_clear", "proxy": "shields_per_100_after_clear"}}
 
 _cache: dict[Experiment, dict] = {}
+
+
+def _max_seeds() -> int:
+    return min(SEEDS_BUILTIN, caps.count("sweep_runs"))
+
+
+_MAXIMA = {"MAX_VALUES": lambda: caps.count("sweep_values"), "MAX_SEEDS": _max_seeds,
+           "MAX_RUNS": lambda: caps.count("sweep_runs")}
+
+
+def __getattr__(name: str):
+    if name in _MAXIMA:
+        return _MAXIMA[name]()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def goal_metrics(env_name: str) -> dict[str, str]:
@@ -49,6 +64,7 @@ class Sweep:
     overrides: tuple = ()  # (name, raw value) pairs applied to every run
 
     def __post_init__(self):
+        MAX_VALUES, MAX_SEEDS, MAX_RUNS = (get() for get in _MAXIMA.values())
         if not self.values:
             raise ParamError("a sweep needs at least one value")
         if len(self.values) > MAX_VALUES:

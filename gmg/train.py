@@ -60,7 +60,7 @@ class Experiment:
             owner = next((key for key, cfg in groups.items() if name in {f.name for f in dataclasses.fields(cfg)}), None)
             if owner is None:
                 known = sorted({f.name for cfg in groups.values() for f in dataclasses.fields(cfg)})
-                raise ParamError(f"unknown parameter {name!r}; known: {', '.join(known)}")
+                raise ParamError(f"unknown parameter {str(name)[:40]!r}; known: {', '.join(known)}")
             split[owner][name] = raw
         return dataclasses.replace(base, **{key: with_overrides(groups[key], split[key]) for key in groups})
 

@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
-from . import probe, render
+from . import caps, diagnose, probe, render
 from .agents import AGENTS
 from .envs import ENVS
 from .experiment import RunResult, summary
@@ -64,6 +64,8 @@ class EnvGuide:
     weights_hint: str = ""  # where to look in a linear agent's weight table
     agent: str = "linear_q"  # the agent chosen with the environment: the one its presets are measured with
     preset_title: str = "The failure beside its cure"  # the title of the preset page
+    # Explore's preset buttons, {label: changes from the defaults}; empty: the contrast's two values
+    presets: dict[str, dict] = field(default_factory=dict)
 
 
 GUIDES = {
@@ -139,8 +141,8 @@ GUIDES = {
         },
         bar_metrics=("correct_visits_per_episode", "wrong_visits_per_episode", "return_per_episode"),
         bar_unit="per episode",
-        contrast=("expert_dropout", (0.0, 0.5)),
-        contrast_label="Partner absent in a share {1} of training",
+        contrast=("anti_expert_share", (0.0, 0.3)),
+        contrast_label="Anti-expert partner in {1:.0%} of training episodes",
         notice=(
             "On test episodes the partner is an anti-expert: it tours the tiles in the reverse order, so every "
             "tile it leads to is a wrong visit. In training the partner was always an expert, and following it "
@@ -148,11 +150,14 @@ GUIDES = {
         ),
         weights_hint=(
             "Compare the weights of \"enters the partner's next after my last\" and \"enters the verified "
-            "successor\": the first is what an agent trained with the expert always present relies on."
+            "successor\": the first is what an agent trained with the expert always present relies on. Its "
+            "\"partner disproved\" column stays 0: it never met a partner that was wrong. Trained with anti-experts, "
+            "that column turns it toward \"the disproved partner's tile before my last\": the rule's next."
         ),
         compare_notice=(
-            "Both agents learned from the same reward; the second trained without the partner in half of its "
-            "episodes. Watch which tiles each enters behind the anti-expert, and what each earns."
+            "Both agents learned from the same reward; the second trained with an anti-expert partner in 30% of "
+            "its episodes. Watch which tiles each enters once the anti-expert has led it to a wrong visit, and what "
+            "each earns."
         ),
     ),
     "coin": EnvGuide(
@@ -168,12 +173,15 @@ GUIDES = {
         contrast=("random_coin_share", (0.0, 0.3)),
         preset_title="The coin: always at the end vs randomised in 30% of training levels",
         agent="explore_q",
+        presets={"Coin always at the end": {}, "2% randomised (the published cure)": {"random_coin_share": 0.02},
+                 "15% randomised (this agent's cure)": {"random_coin_share": 0.15}},
         contrast_label="Coin randomised in {1:.0%} of training levels",
         notice=(
-            "In training the coin lies at the end of the level; on the test maps it lies anywhere. Presets: "
-            "\"coin always at the end\" (random coin share 0) and \"30% randomised\" (random coin share 0.3). "
-            "The agent is explore_q, which explores what it has rarely seen: with linear_q, which rarely leaves its "
-            "route, the randomised coins are never collected and no share cures it."
+            "In training the coin lies at the end of the level; on the test maps it lies anywhere. The published "
+            "deep agents were cured by 2% of levels with the coin elsewhere; this linear agent needs more: 2% "
+            "barely moves it, 10% cures some seeds, 15% cures every seed measured (README). The agent is "
+            "explore_q, which explores what it has rarely seen: with linear_q, which rarely leaves its route, the "
+            "randomised coins are never collected and no share cures it."
         ),
         weights_hint=(
             "Each \"closer to coin\" weight belongs to one region of the coin's position: with the coin always at "
@@ -194,10 +202,13 @@ GUIDES = {
         contrast=("cheese_region", (1, 9)),
         preset_title="The cheese: in the corner vs anywhere in training",
         agent="explore_q",
+        presets={"Cheese in the corner": {}, "Cheese in a 5x5 region": {"cheese_region": 5},
+                 "Cheese in a 7x7 region (this agent's cure)": {"cheese_region": 7}},
         contrast_label="Cheese in the top-right {1}x{1} region",
         notice=(
-            "In training the cheese lies in the top-right corner (preset \"cheese in the corner\") or anywhere "
-            "(\"cheese in a 9x9 region\"); on the test maps it lies anywhere. Watch the decision square. The "
+            "In training the cheese lies in the top-right corner, or in a larger top-right region; on the test "
+            "maps it lies anywhere in the 9x9 maze. Watch the decision square. Measured over 10 seeds (README): a "
+            "5x5 region moves the cheese rate from about 0.4 to 0.6 only; a 7x7 region cures every seed. The "
             "agent is explore_q: linear_q rarely leaves its route to find the cheese, so no region cures it."
         ),
         weights_hint="Each \"closer to cheese\" weight belongs to one region of the cheese's position.",
@@ -230,6 +241,11 @@ PAGES = (
 def init_state() -> None:
     """Idempotent; every page calls it first, because a deep link can run a page without app.py."""
     st.set_page_config(**PAGE_CONFIG)
+    try:
+        caps.current()
+    except caps.CapsError as exc:  # the operator's mistake: say so on every page, and nothing else
+        st.error(f"This server's resource caps are misconfigured: {exc}", icon=":material/error:")
+        st.stop()
     ss = st.session_state
     ss.setdefault("jobs", {})  # page -> [TrainJob] training for that page
     ss.setdefault("shown", {})  # page -> tuple of Experiments on display
@@ -431,11 +447,11 @@ def study_values(study_name: str, changes: dict) -> dict:
     return {f"{study_name}_{name}": value for name, value in {"seed": 0, **defaults, **changes}.items()}
 
 
-def preset_buttons(page: str, study_name: str, presets: dict[str, dict]) -> None:
+def preset_buttons(page: str, study_name: str, presets: dict[str, dict], group: str = "preset") -> None:
     """One button per preset ({label: changes from the defaults}); a click sets the sidebar (and the link)."""
     row = st.container(horizontal=True)
     for i, (label, changes) in enumerate(presets.items()):
-        row.button(label, key=f"{page}_preset_{i}", on_click=_apply_values, args=(study_values(study_name, changes),))
+        row.button(label, key=f"{page}_{group}_{i}", on_click=_apply_values, args=(study_values(study_name, changes),))
 
 
 def _environment_changed() -> None:
@@ -578,6 +594,7 @@ def view_controls(page: str) -> tuple[int, int | None]:
                    help="The first evaluation episodes of each split are recorded frame by frame.")
     scope = _bound(page, bar.radio, "Goal plots show", "plots", options=["all", "episode"], raw_link=raw_link,
                    captions=["the mean over all evaluated episodes", "the animated episode only"])
+    shown = shown or 1  # required, yet a client can still send no choice: the first episode
     return shown - 1, (shown - 1 if scope == "episode" else None)
 
 
@@ -987,7 +1004,21 @@ def study_downloads(page: str, report: dict, files: dict[str, str]) -> None:
 # ---------------------------------------------------------------- diagnosis and seed pages
 def experiment_presets(page: str, env_name: str) -> None:
     """Buttons for the environment's `diagnosis_presets` ({label: (agent, changes)}): a click sets the sidebar."""
-    presets = getattr(ENVS[env_name], "diagnosis_presets", {})
+    _preset_row(page, env_name, getattr(ENVS[env_name], "diagnosis_presets", {}))
+
+
+def explore_presets(page: str, env_name: str) -> None:
+    """Explore's buttons: the guide's `presets`, or the two values of its contrast, with its agent."""
+    g = guide(env_name)
+    presets = g.presets
+    if not presets and g.contrast:
+        name, values = g.contrast
+        presets = {g.contrast_label.format(name, value): {name: value} for value in values}
+    _preset_row(page, env_name, {label: (g.agent, changes) for label, changes in presets.items()})
+
+
+def _preset_row(page: str, env_name: str, presets: dict[str, tuple[str, dict]]) -> None:
+    """One button per preset ({label: (agent, changes from the defaults)}); a click sets the sidebar."""
     if not presets:
         return
     row = st.container(horizontal=True)
@@ -996,8 +1027,25 @@ def experiment_presets(page: str, env_name: str) -> None:
                    args=({**_defaults(env_name, agent), **changes},))
 
 
+def study_diagnosis(page: str, run: StudyRun) -> None:
+    """The shown study run's diagnosis (gmg.diagnose.diagnose_study): the presets to contrast, the
+    verdict with its evidence, and the numbers that decided it."""
+    st.subheader("Diagnosis: goal misgeneralization, specification gaming, or neither?")
+    st.caption("Each preset below sets the sidebar; train it to see how the same evidence gives another verdict.")
+    preset_buttons(page, run.study, STUDIES[run.study].DIAGNOSIS_PRESETS, group="diagnosis")
+    report = _study_diagnosis(run)
+    show_figure(diagnose.evidence_figure(report), f"{page}_diagnosis")
+    st.markdown(diagnose.explanation(report))
+
+
+@st.cache_data(max_entries=16, show_spinner="Diagnosing the run ...")
+def _study_diagnosis(run: StudyRun) -> dict:
+    return diagnose.diagnose_study(run, result=result_store().get(run))
+
+
 def seeds_control(page: str, key: str, default: int, high: int) -> int:
-    """How many seeds a study trains, in the sidebar, bound to the link."""
+    """How many seeds a study trains, in the sidebar, bound to the link (at most `high`, or the server's cap)."""
+    high = min(high, caps.count("seeds"))
     return _bound(page, st.sidebar.number_input, "Seeds", key, min_value=1, max_value=high, value=default, step=1,
                   raw_link=st.query_params.to_dict(),
                   help=f"Agents that differ only in their seed (at most {high} here; the command line takes more).")

@@ -17,6 +17,13 @@ st.markdown(
     "competently is a **capability failure**, and one that pursues the intended goal **generalizes**. "
     "When labellers disagree about the reward, the answer is a probability."
 )
+with st.expander("The Tree gridworld and the expressions task are diagnosed on their own pages"):
+    st.markdown("Neither has episodes with test maps: the Tree agent makes its own test situation (a nearly empty "
+                "forest) and the expressions model learns from examples, not reward. Each page shows the same "
+                "verdict and evidence under its results, with presets for the four verdicts; on the command line, "
+                "`python -m gmg diagnose tree` or `... diagnose expressions`.")
+    ui.page_link("pages/tree.py", "Tree gridworld", ":material/park:")
+    ui.page_link("pages/expressions.py", "Expressions (not RL)", ":material/calculate:")
 settings = ui.sidebar_settings(PAGE)
 ui.experiment_presets(PAGE, settings.env_name)
 job = ui.checked(lambda: diagnose.DiagnosisRun(settings.experiment()))

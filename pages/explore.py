@@ -14,6 +14,7 @@ st.caption(
     "on a test map in sync, beside plots of which goal — intended or proxy — its actions serve."
 )
 settings = ui.sidebar_settings(PAGE)
+ui.explore_presets(PAGE, settings.env_name)
 episode, plots_episode = ui.view_controls(PAGE)
 policy_at = ui.policy_moment_control(PAGE, settings.env_name)
 ui.history_picker()

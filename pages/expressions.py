@@ -61,6 +61,8 @@ else:
     st.info("The cure sweep is off: press *Cure sweep* above (or set *Sweep seeds* in the sidebar) to train "
             "the model again with 0% to 5% zero-unknown examples, and with 1-3 unknowns, on each seed.")
 
+ui.study_diagnosis(PAGE, run)
+
 st.subheader("Try it")
 text = st.text_input("Type a linear expression", value="6 + 2", max_chars=MAX_CHARS, key=f"{PAGE}_typed",
                      help=f"Whole numbers up to 999, unknowns a-z, +, - and *, e.g. {EXAMPLE}. The user's "

@@ -49,4 +49,5 @@ with left:
     ui.show_figure(tree.replay_figure(result, window), "tree_replay")
 with right:
     ui.show_figure(tree.reference_figure(report), "tree_reference")
+ui.study_diagnosis(PAGE, run)
 ui.study_downloads(PAGE, report, {f"gmg_{PAGE}_per_1000_steps.csv": tree.curve_table(result).to_csv(index=False)})

@@ -1,8 +1,14 @@
-"""Helpers the rules tests share."""
+"""Helpers the tests share: playing action strings (rules tests), and opening pages (app tests)."""
+
+import time
+from pathlib import Path
 
 import numpy as np
+from streamlit.testing.v1 import AppTest
 
 from gmg import grid
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def play(env, state, moves: str):
@@ -16,3 +22,21 @@ def play(env, state, moves: str):
         rewards.append(float(reward[0]))
         events.append({name: int(value[0]) for name, value in ev.items()})
     return state, rewards, events
+
+
+def open_page(path: str, timeout: float = 30, **link) -> AppTest:
+    """Run a page file as a visit to a link with these query parameters."""
+    at = AppTest.from_file(str(ROOT / path), default_timeout=timeout)
+    for key, value in link.items():
+        at.query_params[key] = str(value)
+    return at.run()
+
+
+def wait_for_training(at: AppTest, timeout: float = 30) -> AppTest:
+    """AppTest does not tick run_every fragments: rerun until the page's jobs are collected."""
+    deadline = time.monotonic() + timeout
+    while "jobs" in at.session_state and any(at.session_state["jobs"].values()):
+        assert time.monotonic() < deadline, "training did not finish"
+        time.sleep(0.1)
+        at.run()
+    return at

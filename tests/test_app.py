@@ -1,34 +1,17 @@
 """The Streamlit app through AppTest: every page alone (as a cold deep link runs it) and routed by app.py."""
 
 import json
-import time
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from helpers import open_page, wait_for_training
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 pytestmark = pytest.mark.usefixtures("clear_streamlit_caches")
-
-
-def open_page(path: str, **link) -> AppTest:
-    """Run a page file as a visit to a link with these query parameters."""
-    at = AppTest.from_file(str(ROOT / path), default_timeout=30)
-    for key, value in link.items():
-        at.query_params[key] = str(value)
-    return at.run()
-
-
-def wait_for_training(at: AppTest, timeout: float = 30) -> AppTest:
-    """AppTest does not tick run_every fragments: rerun until the page's jobs are collected."""
-    deadline = time.monotonic() + timeout
-    while any(at.session_state["jobs"].values()):
-        assert time.monotonic() < deadline, "training did not finish"
-        time.sleep(0.2)
-        at.run()
-    return at
 
 
 def figures(at: AppTest) -> list[dict]:
@@ -234,9 +217,14 @@ def test_tree_page_trains_and_shows_population_affinity_replay_and_references():
     at = wait_for_training(open_page("pages/tree.py", **TREE_SHORT))
     assert_clean(at)
     titles = [fig["layout"]["title"]["text"] for fig in figures(at)]
-    assert titles == ["Population and harvest while the agent learns",
-                      "How greedy is the policy? Probes of the frozen agent", "Copy 0 around step 5,959",
-                      "The agent's phases beside the reference policies"]  # the last recorded moment by default
+    assert titles[:4] == ["Population and harvest while the agent learns",
+                          "How greedy is the policy? Probes of the frozen agent", "Copy 0 around step 5,959",
+                          "The agent's phases beside the reference policies"]  # the last recorded moment by default
+    # then the run's diagnosis, its evidence in words, and a preset per verdict that sets the sidebar
+    assert titles[4].startswith("Diagnosis: ") and len(titles) == 5
+    assert any(m.value.startswith("**Capability**") for m in at.markdown)
+    at.button(key="tree_diagnosis_2").click().run()  # mis-specified: the objective discounts at 0.8
+    assert at.session_state["tree_gamma"] == 0.8 and at.session_state["tree_train_steps"] == 300_000
     assert len(animations(at)[0]["frames"]) == 41
     labels = [m.label for m in at.metric]
     assert labels[-1] == "Went extinct / came back" and labels[0].startswith("Early")

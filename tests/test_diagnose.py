@@ -148,7 +148,8 @@ def test_cli_seeds_runs_locally():
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["diagnose", "tree"], "is a study"),
+    (["seeds", "tree"], "is a study"),
+    (["diagnose", "tree", "--agent", "linear_q"], "--agent does not apply"),
     (["seeds", "monster", "--seeds", "0"], "--seeds must be"),
     (["seeds", "monster", "--seeds", "nan"], "--seeds must be"),
     (["seeds", "monster", "--workers", "-1"], "--workers must be"),

@@ -24,6 +24,7 @@ CASES = [  # (environment, preset) -> the verdict the issue asks for
     ("keys", "Mis-specified: +1 per key", "specification_gaming"),
     ("keys", "Random agent", "capability_failure"),
     ("follow", "Defaults: the expert always there in training", "goal_misgeneralization"),
+    ("follow", "Cured: an anti-expert in 30% of training episodes", "generalizes"),
     ("follow", "Mis-specified: +10 per copy", "specification_gaming"),
     ("follow", "Random agent", "capability_failure"),
 ]

@@ -154,7 +154,8 @@ def test_the_module_follows_the_study_protocol(default_kind):
     assert set(study.GOALS) == {"intended", "proxy"}
     for f in dataclasses.fields(study.Config):
         assert f.metadata["help"], f.name
-        assert f.metadata["low"] is not None and f.metadata["high"] is not None, f.name  # ranges cap resources
+        # ranges (or a list of choices) cap resources
+        assert f.metadata["choices"] or (f.metadata["low"] is not None and f.metadata["high"] is not None), f.name
     with pytest.raises(dataclasses.FrozenInstanceError):
         study.Config().epochs = 3
     assert pickle.loads(pickle.dumps(default_kind)).config == default_kind.config  # it leaves a child process
@@ -226,3 +227,39 @@ def test_cli_rejects_a_bad_setting_in_one_line():
     code = cli.main(["experiment", "expressions", "--set", "zero_unknown_share=lots"], out=out, err=err)
     assert code == 2 and out.getvalue() == ""
     assert err.getvalue().startswith("gmg: error: zero_unknown_share must be of type float")
+
+
+# ------------------------------------------------------------------------------------ diagnosis
+def test_the_mis_specified_examples_show_a_question_about_the_first_number_if_there_is_one():
+    ex = task.parse("x + 3 + 2*y")
+    dialogue = task.play(ex, np.full((1, task.LETTERS), 5), task.expert_asking_constant)
+    assert task.transcript(dialogue, 0)[1:] == ["Model: What's x?", "User: x = 5", "Model: What's y?", "User: y = 5",
+                                                "Model: What's 3?", "User: 3 is 3.", "Model: The answer is 18."]
+    assert task.play(task.parse("x - y"), np.full((1, task.LETTERS), 5), task.expert_asking_constant).n_questions[0] == 2
+
+
+def test_the_random_policy_only_asks_about_operands_and_sometimes_answers_at_once():
+    ex = task.zero_unknown(np.random.default_rng(0), 400, 4)
+    dialogues = task.play(ex, task.user_values(np.random.default_rng(1), 400), task.random_policy(np.random.default_rng(2)))
+    at_once = (dialogues.n_questions == 0).mean()
+    assert 0.1 < at_once < 0.5 and dialogues.answered.mean() > 0.9
+
+
+def test_no_mis_specified_examples_leave_the_published_examples_unchanged(default_kind):
+    again = study.run(reduced(constant_question_share="0"), seed=0)
+    assert all(np.array_equal(default_kind.params[k], again.params[k]) for k in default_kind.params)
+
+
+@pytest.mark.parametrize("preset, verdict", zip(study.DIAGNOSIS_PRESETS, (
+    "goal_misgeneralization", "generalizes", "specification_gaming", "capability_failure")))
+def test_each_diagnosis_preset_gets_its_verdict(preset, verdict):
+    from gmg import diagnose
+
+    changes = {name: str(value) for name, value in study.DIAGNOSIS_PRESETS[preset].items()}
+    if preset.startswith("Cured"):
+        changes["zero_unknown_share"] = "0.02"  # 0.5% of 600 reduced examples would be 3
+    run = study.run(reduced(**changes), seed=1)
+    report = diagnose.verdict_report(study.summary(run), study.diagnose(run)[0])
+    assert report["verdict"] == verdict
+    assert report["probabilities"][verdict] == 1.0
+    json.dumps(jsonable(report), allow_nan=False)

@@ -43,6 +43,8 @@ def test_page_shows_dialogues_rates_sweep_and_answers_a_typed_expression():
     assert "Redundant question, no unknowns" in labels and "Correct answers, training kind" in labels
     titles = [json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in at.get("plotly_chart")]
     assert "Share of dialogues" in titles and any(t.startswith("Cure sweep") for t in titles)
+    assert any(t.startswith("Diagnosis: ") for t in titles)
+    assert any("**Counterfactual**" in m.value for m in at.markdown)
 
     at.text_input(key="expressions_typed").set_value("2*a + 3").run()
     assert "What's a?" in at.code[-1].value and not at.error

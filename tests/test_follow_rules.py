@@ -106,11 +106,11 @@ def test_an_absent_partner_does_not_move_or_show():
     obs = env.observe(state)
     after, *_ = env.step(state, np.array([4]))
     assert after.partner[0].tolist() == state.partner[0].tolist()
-    assert obs["context"][0, 1] == 0 and not obs["action_features"][0, :, [0, 1, 2, 3, 9]].any()
+    assert obs["context"][0, 1] == 0 and not obs["action_features"][0, :, [0, 1, 2, 3, 9, 10, 11]].any()
 
 
 def test_reset_draws_one_cycle_and_the_partner_of_each_split():
-    env = make_env(size=6, tiles=5, expert_dropout=0.25)
+    env = make_env(size=6, tiles=5, expert_dropout=0.25, anti_expert_share=0.4)
     keys = new_keys(np.random.default_rng(0), 2000)
     train, test = env.reset_from_keys(keys, "train"), env.reset_from_keys(keys, "test")
     tile = np.zeros(2000, dtype=np.int64)
@@ -119,7 +119,9 @@ def test_reset_draws_one_cycle_and_the_partner_of_each_split():
         seen[np.arange(2000), tile] = True
         tile = train.succ[np.arange(2000), tile]
     assert seen.all() and (tile == 0).all()
-    assert (train.partner_next == train.succ).all()
+    anti = (train.partner_next != train.succ).any(1)
+    assert (train.succ[np.arange(2000)[:, None], train.partner_next][anti] == np.arange(5)).all()  # the reverse
+    assert 0.37 < anti.mean() < 0.43 and not train.disproved.any()
     assert (test.succ[np.arange(2000)[:, None], test.partner_next] == np.arange(5)).all()  # the reverse order
     assert test.partner_present.all() and 0.22 < 1 - train.partner_present.mean() < 0.28
     assert len({tuple(o) for o in train.succ[:200]}) > 12  # orders differ between episodes
@@ -136,7 +138,41 @@ def test_observe_points_at_the_partners_tiles_and_the_verified_successor():
     assert feats[:, 1].tolist() == [1, -1, -1, 1, 0]  # closer to tile 1 (top right)
     assert feats[:, 3].tolist() == [-1, 1, -1, 1, 0]  # closer to tile 2 (bottom right): the partner's next after 0
     assert feats[:, 5].tolist() == [1, -1, -1, 1, 0]  # closer to tile 1: verified after 0
-    assert env.observe(state)["context"][0].tolist() == [1, 1, 1]
+    state.partner_after[0, 2] = 0  # it went 2 -> 0
+    obs = env.observe(state)
+    assert not obs["action_features"][0, :, 10:].any()  # its step before 0 shows only once it is disproved
+    assert obs["context"][0].tolist() == [1, 1, 1, 0]
+    state.disproved[0] = True
+    obs = env.observe(state)
+    assert obs["action_features"][0, :, 11].tolist() == [-1, 1, -1, 1, 0]  # closer to tile 2
+    assert obs["context"][0].tolist() == [1, 1, 1, 1]
+
+
+@pytest.mark.parametrize("moves, shown, disproved", [
+    ("dddd", 2, True),  # it copies the partner's step 0 -> 2: wrong
+    ("ddrrrr", 2, True),  # its correct step 0 -> 1 is not the partner's 0 -> 2
+    ("ddrrrr", 1, False),  # it copies the partner's step 0 -> 1: correct
+    ("dddd", 1, False),  # a wrong guess of its own says nothing about the partner
+])
+def test_the_agent_disproves_the_partner_by_its_own_step_from_a_tile(moves, shown, disproved):
+    env = make_env()
+    state = env.from_ascii(DOC_MAP, partner="anti-expert")
+    state.partner_wait[:] = 100  # the partner stays where it is
+    state, *_ = play(env, state, "lu")  # tile 0: the first visit
+    state.partner_after[0, 0] = shown  # as if the partner had stepped from 0 to `shown`
+    state, *_ = play(env, state, moves)
+    assert bool(state.disproved[0]) is disproved
+
+
+@pytest.mark.parametrize("partner, disproved", [("anti-expert", True), ("expert", False)])
+def test_a_partner_step_against_a_verified_successor_disproves_it(partner, disproved):
+    env = make_env()
+    state = env.from_ascii("0...1\n.....\n.....\n.....\n@P..2", partner=partner)
+    state.known[0, 0] = 1  # the agent has verified 0 -> 1
+    for _ in range(20):  # the partner visits 0, then 2 (anti-expert) or 1 (expert)
+        state, *_ = env.step(state, np.array([4]))
+    assert state.partner_after[0, 0] == (2 if partner == "anti-expert" else 1)
+    assert bool(state.disproved[0]) is disproved
 
 
 def test_goal_planners_head_for_the_rule_and_for_the_partner():

@@ -2,8 +2,9 @@
 
 Keys: the default agent (keys scarce in training) against one trained with half its levels test-like
 (the cure) and the random agent, all on test levels. Follow: the default agent (expert partner always
-there in training) against one trained without the partner in half its episodes and the random agent,
-all with the anti-expert partner at test.
+there in training) against one trained without the partner in half its episodes, one trained with an
+anti-expert partner in 30% of its episodes (the cure) and the random agent, all with the anti-expert
+partner at test.
 """
 
 import pytest
@@ -72,6 +73,7 @@ def follow_outcomes():
     return {
         "default": measure("follow", "linear_q", 3),
         "dropout": measure("follow", "linear_q", 3, expert_dropout=0.5),
+        "cured": measure("follow", "linear_q", 3, anti_expert_share=0.3),
         "random": measure("follow", "random", 3, train_steps=0),
     }
 
@@ -90,9 +92,29 @@ def test_expert_dropout_lessens_the_harm(follow_outcomes):
     assert not checks["agent's test return is below the random agent's"]
 
 
+def test_anti_experts_in_training_cure_the_following(follow_outcomes):
+    """Trained with an anti-expert in 30% of its episodes, the agent stops following it once disproved and
+    earns more than the random agent; the default agent earns less."""
+    default, cured, random = (follow_outcomes[name][0] for name in ("default", "cured", "random"))
+    assert cured["test"]["return_per_episode"] > random["test"]["return_per_episode"] + 0.5
+    assert cured["test"]["return_per_episode"] > default["test"]["return_per_episode"] + 1.5
+    assert cured["test"]["correct_visits_per_episode"] > default["test"]["correct_visits_per_episode"] + 1
+    assert cured["test"]["partner_following"] < default["test"]["partner_following"] - 0.2
+    assert cured["train"]["return_per_episode"] > random["train"]["return_per_episode"] + 2  # still competent
+
+
 def test_follow_weights_show_why(follow_outcomes):
-    """With the partner there, entering the tile it visited after the agent's last one is worth the most."""
+    """With the partner there, entering the tile it visited after the agent's last one is worth the most.
+    Once the partner is disproved, the cured agent values the tile it visited before the agent's last one
+    above it; the default agent never met a disproved partner, so its weights there are all zero."""
     table = follow_outcomes["default"][1].weight_table()
     value = {feature: table["always"][feature] + table["partner present"][feature] for feature in table["always"]}
     assert value["enters the partner's next after my last"] > 0
     assert value["enters the partner's next after my last"] > value["enters another tile"] + 0.05
+    assert not any(table["partner disproved"].values())
+    cured = follow_outcomes["cured"][1].weight_table()
+    disproved = {feature: sum(cured[c][feature] for c in ("always", "partner present", "partner disproved"))
+                 for feature in cured["always"]}
+    for kind in ("enters", "closer to"):
+        assert disproved[f"{kind} the disproved partner's tile before my last"] > \
+            disproved[f"{kind} the partner's next after my last"] + 0.1

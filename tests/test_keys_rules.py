@@ -12,6 +12,7 @@ import pytest
 from gmg import grid
 from gmg.envs import keys as keys_module
 from gmg.envs.keys import KeysConfig, KeysEnv
+from gmg.goals import GoalPlanner
 from gmg.keys import new_keys
 from gmg.rollout import evaluate
 
@@ -168,12 +169,33 @@ def test_a_shut_chest_under_the_agent_does_not_count_as_the_nearest():
     assert values.max() < 0  # it must be left and entered again
 
 
+PLANNER_MAP = "..ck.\n.....\nk.@..\n.....\n....."  # the left key is the nearest, the top one next to the chest
+
+
 def test_goal_planners_point_at_their_own_goal():
     env = make_env()
-    state = env.from_ascii("k....\n.....\n..@..\n.....\n....c")
-    for goal, best in (("keys", {0, 2}), ("chests", {1, 3})):  # up/left toward the key, down/right to the chest
+    state = env.from_ascii(PLANNER_MAP)
+
+    def best(goal, inventory=0):
+        state.inventory[:] = inventory
         values = env.goal_action_values(state, goal)[0]
-        assert set(np.flatnonzero(values == values.max())) == best
+        return set(np.flatnonzero(values == values.max()))
+
+    assert best("keys") == {2}  # left: the nearest key
+    assert best("chests") == {0, 3}  # no key in hand: up or right, toward the key on the way to the chest
+    assert best("chests", inventory=1) == {0}  # a key in hand: straight up to the chest, no detour for keys
+
+
+def test_the_chest_planner_fetches_one_key_then_opens_the_chest():
+    env = make_env()
+    state, planner = env.from_ascii(PLANNER_MAP), GoalPlanner(env, "chests")
+    rng, keys, chests, terminated = np.random.default_rng(0), 0, 0, False
+    for _ in range(5):
+        state, _, events, ended = env.step(state, planner.act_on_state(state, rng))
+        keys, chests, terminated = keys + int(events["key"][0]), chests + int(events["chest"][0]), bool(ended[0])
+        if terminated:
+            break
+    assert (keys, chests, terminated) == (1, 1, True)  # the only chest opened, within 4 steps
 
 
 def test_metrics_count_events_per_episode():

@@ -90,6 +90,10 @@ class TaskConfig:
     zero_unknown_share: float = param(
         0.0, "share of training dialogues whose expression has no unknowns (the cure)", 0.0, 1.0)
     max_terms: int = param(4, "most terms in an expression (every expression has at least 2)", 2, MAX_TERMS)
+    constant_question_share: float = param(
+        0.0, "share of example dialogues in which the expert, once it knows the unknowns, also asks about the first "
+             "constant: 0 as in the prompt; above 0 the examples themselves show the redundant question (the "
+             "mis-specified variant)", 0.0, 1.0)
 
     def check(self) -> None:
         if self.unknowns_min > self.unknowns_max:
@@ -368,6 +372,31 @@ def expert_policy(state: DialogueState) -> np.ndarray:
     """The examples' policy: ask about the leftmost unknown not yet asked about, else answer."""
     needed = (state.expressions.kind == NAME) & ~state.asked
     return np.where(needed.any(1), needed.argmax(1), ANSWER)
+
+
+def expert_asking_constant(state: DialogueState) -> np.ndarray:
+    """The mis-specified examples' policy: as the expert, but before answering it asks about the
+    first constant once (if the expression has one)."""
+    kind = state.expressions.kind
+    needed = (kind == NAME) & ~state.asked
+    constant = (kind == NUMBER) & ~((kind == NUMBER) & state.asked).any(1, keepdims=True)
+    return np.where(needed.any(1), needed.argmax(1), np.where(constant.any(1), constant.argmax(1), ANSWER))
+
+
+def play_examples(expressions: Expressions, values: np.ndarray, asks_constant: np.ndarray, trace: list) -> None:
+    """The example dialogues: the expert's, or where `asks_constant`, expert_asking_constant's (turns into `trace`)."""
+    for policy, rows in ((expert_policy, ~asks_constant), (expert_asking_constant, asks_constant)):
+        play(expressions.rows(rows), values[rows], policy, trace)
+
+
+def random_policy(rng: np.random.Generator):
+    """A policy that learned nothing: each turn a uniformly random choice among asking about any
+    operand slot and answering."""
+    def policy(state: DialogueState) -> np.ndarray:
+        operand = (state.expressions.kind == NUMBER) | (state.expressions.kind == NAME)
+        choices = np.concatenate([operand, np.ones((len(operand), 1), dtype=bool)], 1)  # the last column: ANSWER
+        return np.where(choices, rng.random(choices.shape), -1.0).argmax(1)
+    return policy
 
 
 def play(expressions: Expressions, values: np.ndarray, policy, trace: list | None = None) -> Dialogues:

@@ -9,7 +9,10 @@ Description
     `partner_pause` steps on each tile it reaches, so a follower can keep one tile behind it. The
     agent sees the partner and its last visited tile, and remembers two things per tile: the tile
     the partner visited right after it, and the tile the agent itself once reached right after it
-    for +1 (a verified successor); not the rest of its history.
+    for +1 (a verified successor); not the rest of its history. It also remembers whether the
+    partner was disproved: a step of the partner's from a tile went elsewhere than the agent's own
+    step from that tile told it (the agent copied the step and lost, or verified another
+    successor, before or after the partner's step). An expert is never disproved.
 
 Rewards (the specified reward the agent learns from)
     A visit to the successor (in the cycle) of the agent's own last visited tile: +`correct_reward`;
@@ -28,8 +31,9 @@ Goals
 
 Train and test
     Train: an expert partner that visits the tiles in the correct order; in a share
-    `expert_dropout` of the training episodes it is absent. Test: `test_partner`, by default an
-    anti-expert that visits them in the reverse order (every step of its tour is a wrong visit).
+    `expert_dropout` of the training episodes it is absent, and in a share `anti_expert_share` of
+    the others it is an anti-expert (the cure). Test: `test_partner`, by default an anti-expert
+    that visits them in the reverse order (every step of its tour is a wrong visit).
 
 Termination
     None; episodes are truncated at `episode_length` steps.
@@ -67,7 +71,7 @@ PARTNERS = ("expert", "anti-expert", "absent")
 
 # purposes of counter-based draws (see gmg.keys): one per step, and the reset's
 _PARTNER_MOVE = 0
-_CELLS, _CYCLE, _FIRST, _PRESENT = 100, 101, 102, 103
+_CELLS, _CYCLE, _FIRST, _PRESENT, _KIND = 100, 101, 102, 103, 104
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,9 @@ class FollowConfig:
     partner_speed: float = param(1.0, "chance that the partner moves one cell toward its next tile in a step", 0.0, 1.0)
     partner_pause: int = param(8, "steps the partner stays on a tile after reaching it", 0, 50)
     expert_dropout: float = param(0.0, "share of training episodes without the partner", 0.0, 1.0)
+    anti_expert_share: float = param(
+        0.0, "share of the training episodes with a partner in which it is an anti-expert: the cure", 0.0, 1.0
+    )
     test_partner: str = param("anti-expert", "the partner on test episodes", choices=PARTNERS)
     episode_length: int = param(50, "steps per episode (train and test)", 1, 2000)
 
@@ -102,6 +109,7 @@ class FollowState:
     last_correct: np.ndarray  # (B,) bool: that visit was correct
     known: np.ndarray  # (B, N) per tile, its verified successor (-1 unknown): the agent's memory
     partner_after: np.ndarray  # (B, N) per tile, the tile the partner visited right after it (-1 unseen)
+    disproved: np.ndarray  # (B,) bool: the partner's step after some tile contradicted the agent's own of it
     partner: np.ndarray  # (B, 2)
     partner_present: np.ndarray  # (B,) bool
     partner_next: np.ndarray  # (B, N) the tile the partner visits after each tile (succ, or its reverse)
@@ -140,8 +148,10 @@ FEATURE_NAMES = (
     "enters another tile",
     "closer to another tile",
     "closer to the partner",
+    "enters the disproved partner's tile before my last",
+    "closer to the disproved partner's tile before my last",
 )
-CONTEXT_NAMES = ("always", "partner present", "successor verified")
+CONTEXT_NAMES = ("always", "partner present", "successor verified", "partner disproved")
 STATE_FEATURE_NAMES = CONTEXT_NAMES + ("last visit correct", "no visit yet")
 
 
@@ -171,11 +181,12 @@ class FollowEnv(EpisodicEnv):
     Config = FollowConfig
     goals = {"intended": "rule", "proxy": "partner"}
     goal_rewards = {"rule": {"correct": 1.0}, "partner": {"followed": 1.0}}
-    # the diagnosis page's presets: label -> (agent, parameter changes), one per verdict but "generalizes":
-    # expert_dropout lessens the harm but the linear learner cannot learn the hidden cycle from reward alone
-    # (dropout 0.5: still goal misgeneralization or, where it loses competence, capability failure)
+    # the diagnosis page's presets: label -> (agent, parameter changes), one per verdict. The cure is not
+    # expert_dropout: without a partner the learner cannot find the hidden cycle at a profit (a wrong
+    # guess costs what a right one earns), so it makes fewer visits rather than the rule's
     diagnosis_presets = {
         "Defaults: the expert always there in training": ("linear_q", {}),
+        "Cured: an anti-expert in 30% of training episodes": ("linear_q", {"anti_expert_share": 0.3}),
         "Mis-specified: +10 per copy": ("linear_q", {"copy_reward": 10.0}),
         "Random agent": ("random", {}),
     }
@@ -199,11 +210,12 @@ class FollowEnv(EpisodicEnv):
         succ[rows[:, None], cycle] = np.roll(cycle, -1, 1)
         pred = np.empty_like(succ)
         pred[rows[:, None], cycle] = np.roll(cycle, 1, 1)
-        kind = c.test_partner if split == "test" else "expert"
-        present = np.full(n, kind != "absent")
         if split == "train":
             present = uniforms(keys, 0, _PRESENT, 1)[:, 0] >= c.expert_dropout
-        partner_next = pred if kind == "anti-expert" else succ
+            anti = uniforms(keys, 0, _KIND, 1)[:, 0] < c.anti_expert_share
+        else:
+            present, anti = np.full(n, c.test_partner != "absent"), np.full(n, c.test_partner == "anti-expert")
+        partner_next = np.where(anti[:, None], pred, succ)
         return FollowState(
             agent=agent,
             tiles=cells[:, :tiles],
@@ -212,6 +224,7 @@ class FollowEnv(EpisodicEnv):
             last_correct=np.zeros(n, dtype=bool),
             known=np.full((n, tiles), -1, dtype=np.int64),
             partner_after=np.full((n, tiles), -1, dtype=np.int64),
+            disproved=np.zeros(n, dtype=bool),
             partner=cells[:, tiles],
             partner_present=present,
             partner_next=partner_next,
@@ -247,6 +260,10 @@ class FollowEnv(EpisodicEnv):
         ev["correct"], ev["wrong"] = correct.astype(np.int64), wrong.astype(np.int64)
         ev["followed"] = (visited & s.partner_present & (tile == s.partner_last)).astype(np.int64)
         ev["copied"] = ev["followed"] * (tile != s.agent_last)
+        # the agent's own step from its last tile against the partner's: a copy that was wrong, or a
+        # correct step to another tile (never with an expert, whose steps are the rule's)
+        shown = _index(s.partner_after, s.agent_last)
+        s.disproved |= visited & (shown >= 0) & np.where(correct, tile != shown, tile == shown)
         learned = correct & (s.agent_last >= 0)
         s.known[rows[learned], s.agent_last[learned]] = tile[learned]
         s.agent_last = np.where(visited, tile, s.agent_last)
@@ -265,6 +282,8 @@ class FollowEnv(EpisodicEnv):
         arrived = s.partner_present & (s.partner == target).all(1)
         s.partner_wait = np.where(arrived, c.partner_pause, s.partner_wait)
         seen = arrived & (s.partner_last >= 0)
+        verified = _index(s.known, s.partner_last)  # the partner's step against the agent's verified one
+        s.disproved |= seen & (verified >= 0) & (verified != s.partner_target)
         s.partner_after[rows[seen], s.partner_last[seen]] = s.partner_target[seen]
         s.partner_last = np.where(arrived, s.partner_target, s.partner_last)
         s.partner_target = np.where(arrived, _index(s.partner_next, s.partner_target), s.partner_target)
@@ -314,10 +333,12 @@ class FollowEnv(EpisodicEnv):
         """What the agent perceives, per action and per state.
 
         For the cell each action leads to: whether it enters, and how much closer it brings the
-        agent to, the partner's last visited tile and the verified successor of the agent's last
-        tile; whether it re-enters that last tile or enters another one, how much closer it brings
-        the agent to the nearest other tile and to the partner. Context: always, partner present,
-        a successor of the last tile is verified. The cycle itself is not shown.
+        agent to, the partner's last visited tile, the tile the partner visited right after the
+        agent's last tile, the verified successor of that tile, and, once the partner is disproved,
+        the tile it visited right before that tile; whether it re-enters that last tile or enters another one, how much closer
+        it brings the agent to the nearest other tile and to the partner. Context: always, partner
+        present, a successor of the last tile is verified, the partner disproved. The cycle itself
+        is not shown.
         """
         cand, dist, moves = self._tile_distances(state)
         feats = np.zeros(dist.shape[:2] + (len(FEATURE_NAMES),))
@@ -333,11 +354,21 @@ class FollowEnv(EpisodicEnv):
         feats[..., 8] = other_dist[:, 4:5] - other_dist
         partner_dist = grid.manhattan(cand, state.partner[:, None])
         feats[..., 9] = np.where(state.partner_present[:, None], partner_dist[:, 4:5] - partner_dist, 0)
-        context = np.stack([np.ones(len(state.t)), state.partner_present, verified >= 0], 1).astype(np.float64)
+        feats[..., 10], feats[..., 11] = self._toward(dist, moves, self._disproved_before(state))
+        context = np.stack([np.ones(len(state.t)), state.partner_present, verified >= 0, state.disproved], 1)
+        context = context.astype(np.float64)
         state_features = np.concatenate(
             [context, np.stack([state.last_correct, state.agent_last < 0], 1).astype(np.float64)], 1
         )
         return {"action_features": feats, "context": context, "state_features": state_features}
+
+    @staticmethod
+    def _disproved_before(s: FollowState) -> np.ndarray:
+        """(B,) the tile the partner visited right before the agent's last tile, once the partner is
+        disproved (-1 if not, or none). Silent until then, so an agent that never meets an unreliable
+        partner perceives exactly what it did before this cue existed."""
+        before = (s.partner_after == s.agent_last[:, None]) & (s.agent_last >= 0)[:, None]
+        return np.where(before.any(1) & s.disproved, before.argmax(1), -1)
 
     @classmethod
     def _pending(cls, s: FollowState) -> np.ndarray:
@@ -442,6 +473,7 @@ class FollowEnv(EpisodicEnv):
             last_correct=np.zeros(1, dtype=bool),
             known=np.full((1, n), -1, dtype=np.int64),
             partner_after=np.full((1, n), -1, dtype=np.int64),
+            disproved=np.zeros(1, dtype=bool),
             partner=found[PARTNER][:, 0] if found[PARTNER].shape[1] else np.zeros((1, 2), dtype=np.int64),
             partner_present=np.array([present]),
             partner_next=((np.arange(n) - 1) % n if partner == "anti-expert" else succ)[None],

@@ -269,8 +269,22 @@ class KeysEnv(EpisodicEnv):
         return {"action_features": feats, "context": context, "state_features": state_features}
 
     def goal_action_values(self, state: KeysState, goal: str) -> np.ndarray:
-        """Q of a pursuer of one goal: minus the steps to the nearest chest (or key) after each move."""
-        return -self._nearest(state, goal).astype(np.float64)
+        """Q of a pursuer of one goal: minus the steps to its next reward after each move.
+
+        The keys' pursuer heads for the nearest key. A chest opens only with a key in hand, so the
+        chests' pursuer heads for the nearest chest only while it holds one; without, it takes the
+        shortest way to a chest through a key (and fetches no key it does not need).
+        """
+        direct = self._nearest(state, goal)
+        if goal == "keys":
+            return -direct.astype(np.float64)
+        far = 4 * state.size
+        cand = grid.all_moves(state.agent, state.size, state.size)
+        key_to_chest = grid.pair_distances(state.keys, state.chests, state.size)  # (B, K, C)
+        key_to_chest = np.where(state.chest_present[:, None, :], key_to_chest, far).min(-1, initial=far)
+        via_key = grid.pair_distances(cand, state.keys, state.size) + key_to_chest[:, None, :]
+        via_key = np.where(state.key_present[:, None, :], via_key, 2 * far).min(-1, initial=2 * far)
+        return -np.where((state.inventory > 0)[:, None], direct, via_key).astype(np.float64)
 
     def probe_states(self, state: KeysState, row: int) -> tuple[KeysState, np.ndarray]:
         """Batch row `row` copied once per cell holding no key or chest, with the agent moved there."""

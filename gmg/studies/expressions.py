@@ -29,6 +29,7 @@ from ..agents import dialogue_policy
 from ..agents.dialogue_policy import DialoguePolicyConfig
 from ..envs import expressions as task
 from ..envs.expressions import Dialogues, TaskConfig
+from ..diagnose import goal_score, p_prefers_observed
 from ..params import ParamError, param
 
 NAME = "expressions"
@@ -54,6 +55,9 @@ class Config(DialoguePolicyConfig, TaskConfig):  # fields: the task first, then 
 
     train_dialogues: int = param(2000, "expert dialogues to learn from", 20, 10_000)
     eval_dialogues: int = param(1000, "fresh dialogues per split for the metrics", 10, 10_000)
+    policy: str = param("learned", "learned: the policy fitted to the examples; random: no learning, each turn a "
+                        "uniformly random choice among asking about an operand and answering (the diagnosis's floor)",
+                        choices=("learned", "random"))
     sweep_seeds: int = param(
         0, f"seeds per variant of the cure sweep ({len(SWEEP_SHARES)} shares of zero-unknown examples and "
            f"{CONTRAST}); 0: no sweep", 0, 10)
@@ -92,7 +96,7 @@ class Result:
     sweep: list[dict]  # one row per sweep run
 
     def policy(self, state):
-        return dialogue_policy.act(self.params, state)
+        return _policy(self.config, self.seed, self.params, 4)(state)
 
 
 def _split_expressions(config: TaskConfig, split: str, rng: np.random.Generator, n: int):
@@ -106,22 +110,36 @@ def _train(config: Config, seed: int, on_epoch=None, stop=None):
     rng = np.random.default_rng([seed, 0])
     examples = task.generate(rng, config.train_dialogues, config.unknowns_min, config.unknowns_max,
                              config.max_terms, config.zero_unknown_share)
+    values = task.user_values(rng, config.train_dialogues)
+    # a stream of its own (5), so that the examples of the published setting do not change with it
+    asks_constant = np.random.default_rng([seed, 5]).random(config.train_dialogues) < config.constant_question_share
     trace: list = []
-    task.play(examples, task.user_values(rng, config.train_dialogues), task.expert_policy, trace)
+    task.play_examples(examples, values, asks_constant, trace)
     start = time.perf_counter()
     fitted = dialogue_policy.fit(config, trace, np.random.default_rng([seed, 1]), on_epoch, stop)
     return fitted, time.perf_counter() - start
 
 
+_STREAMS = {"train": 2, "test": 3}  # seed streams of the evaluation dialogues
+
+
+def _policy(config: Config, seed: int, params: dict, stream: int):
+    """The run's policy: the fitted one, or with `policy` "random" a random one drawing from seed stream 6."""
+    if config.policy == "random":
+        return task.random_policy(np.random.default_rng([seed, 6, stream]))
+    return lambda state: dialogue_policy.act(params, state)
+
+
+def _situations(config: Config, seed: int, split: str):
+    """A split's evaluation expressions and the user's values, from seed stream 2 (train) or 3 (test)."""
+    rng = np.random.default_rng([seed, _STREAMS[split]])
+    return _split_expressions(config, split, rng, config.eval_dialogues), task.user_values(rng, config.eval_dialogues)
+
+
 def _evaluate(config: Config, seed: int, params: dict, splits=("train", "test")) -> dict[str, Dialogues]:
-    """Fresh dialogues per split from seed streams 2 (train) and 3 (test)."""
-    out = {}
-    for split in splits:
-        rng = np.random.default_rng([seed, 2 if split == "train" else 3])
-        expressions = _split_expressions(config, split, rng, config.eval_dialogues)
-        values = task.user_values(rng, config.eval_dialogues)
-        out[split] = task.play(expressions, values, lambda state: dialogue_policy.act(params, state))
-    return out
+    """Fresh dialogues per split (_situations)."""
+    return {split: task.play(*_situations(config, seed, split), _policy(config, seed, params, _STREAMS[split]))
+            for split in splits}
 
 
 def sweep_variants(config: Config) -> list[tuple[str, float, Config]]:
@@ -147,7 +165,10 @@ def run(config: Config, seed: int, on_progress=None, stop=None) -> Result:
                              "loss": loss, "seconds": time.perf_counter() - started})
         return on_epoch
 
-    fitted, seconds = _train(config, seed, reporter(0), stop)
+    if config.policy == "random":  # nothing to learn
+        fitted, seconds = dialogue_policy.FitResult({}, [], False), 0.0
+    else:
+        fitted, seconds = _train(config, seed, reporter(0), stop)
     result = Result(config, seed, fitted.params, seconds, fitted.losses, fitted.stopped, {}, [])
     if fitted.stopped:
         return result
@@ -167,6 +188,64 @@ def run(config: Config, seed: int, on_progress=None, stop=None) -> Result:
                                  "test_questions_per_dialogue": rates["test"]["questions_per_dialogue"],
                                  "train_answer_accuracy": rates["train"]["answer_accuracy"]})
     return result
+
+
+# ---------------------------------------------------------------- diagnosis (gmg.diagnose.diagnose_study)
+DIAGNOSIS_PRESETS = {
+    "2 unknowns in every example": {},
+    "Cured: 0.5% zero-unknown examples": {"zero_unknown_share": 0.005},
+    "Mis-specified: every example also asks about a constant": {"constant_question_share": 1.0},
+    "Random policy": {"policy": "random"},
+}
+
+
+def diagnose(result: Result) -> list[dict]:
+    """The evidence of gmg.diagnose (one dict: there is one model).
+
+    Capability, per split and goal, between the random policy (0) and a planner for the goal (1),
+    on the same dialogues: *ask only what is needed* -- answered correctly with no redundant
+    question (planner: the expert); *ask as the examples did* -- answered correctly after at least
+    one question (planner: the expert that also asks about a constant). Preference: the share of
+    zero-unknown dialogues without a redundant question. The counterfactual: the specification is
+    the examples, so the specified behaviour in a test situation is what their author would have
+    done there (the expert, or with `constant_question_share` the one that also asks about a
+    constant); each behaviour scores the share of test dialogues in which it agrees with the author
+    on the decision that sets the goals apart: to ask, or to answer at once.
+    """
+    c, seed = result.config, result.seed
+    intended, proxy = GOALS["intended"], GOALS["proxy"]
+    random = _evaluate(dataclasses.replace(c, policy="random"), seed, {})
+    capability = {}
+    for split in ("train", "test"):
+        situations = _situations(c, seed, split)  # the agent's own: same expressions, same values
+        planners = {intended: task.play(*situations, task.expert_policy),
+                    proxy: task.play(*situations, task.expert_asking_constant)}
+        per_goal = {goal: goal_score(*(float(_achieves(goal, dialogues).mean())
+                                       for dialogues in (result.splits[split], random[split], planners[goal])))
+                    for goal in (intended, proxy)}
+        capability[split] = {"score": max(g["score"] for g in per_goal.values()), "per_goal": per_goal}
+    test = result.splits["test"]
+    author_asks = np.random.default_rng([seed, 5, 1]).random(len(test)) < c.constant_question_share
+    agent_asks = test.n_questions > 0
+    observed, wanted = float((agent_asks == author_asks).mean()), float((~author_asks).mean())
+    tie, p_observed = p_prefers_observed(observed, wanted)
+    without_redundant = float(1.0 - test.redundant.any(1).mean())
+    return [{
+        "capability": capability,
+        "posterior_where_goals_differ": {intended: without_redundant, proxy: 1.0 - without_redundant},
+        "counterfactual": {
+            "branches": len(test), "steps": 1, "measure": "Agreement with the examples' author",
+            "observed_return": observed, "intended_return": wanted, "tie": tie, "gap_spread": 0.0,
+            "p_specified_reward_prefers_observed": p_observed,
+        },
+    }]
+
+
+def _achieves(goal: str, dialogues: Dialogues) -> np.ndarray:
+    """(N,) per dialogue: correct, and without a redundant question (intended) or after at least one (proxy)."""
+    if goal == GOALS["intended"]:
+        return dialogues.correct & ~dialogues.redundant.any(1)
+    return dialogues.correct & (dialogues.n_questions > 0)
 
 
 def sweep_table(rows: list[dict]) -> list[dict]:
