@@ -222,6 +222,9 @@ def test_ctrl_c_exits_130_without_traceback():
     proc = subprocess.Popen(
         [sys.executable, "-m", "gmg", "experiment", "monster", "--train-steps", "5000000", "--json"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # a shell that starts the tests in the background ignores SIGINT in its children, and Python
+        # then leaves it ignored: restore the default, as a terminal's Ctrl-C finds it
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     time.sleep(2.0)  # past the imports, into training
     proc.send_signal(signal.SIGINT)

@@ -250,8 +250,8 @@ def test_no_mis_specified_examples_leave_the_published_examples_unchanged(defaul
     assert all(np.array_equal(default_kind.params[k], again.params[k]) for k in default_kind.params)
 
 
-@pytest.mark.parametrize("preset, verdict", zip(study.DIAGNOSIS_PRESETS, (
-    "goal_misgeneralization", "generalizes", "specification_gaming", "capability_failure")))
+@pytest.mark.parametrize("preset, verdict", list(zip(study.DIAGNOSIS_PRESETS, (
+    "goal_misgeneralization", "generalizes", "specification_gaming", "capability_failure"))))
 def test_each_diagnosis_preset_gets_its_verdict(preset, verdict):
     from gmg import diagnose
 

@@ -183,12 +183,10 @@ def _copy_verdicts(result) -> list[str]:
 
 def test_diagnosis_at_the_crash_onset_is_goal_misgeneralization_and_at_the_end_it_generalizes(six_worlds):
     """The same six learners: what each brought to its first crash pursues the proxy although the specified
-    reward prefers restraint there; after its experience, most have learned the intended goal (with 200k
-    of the default 300k steps, a slow one may still harvest below the capability floor)."""
+    reward prefers restraint there; after its experience, each has learned the intended goal."""
     assert _copy_verdicts(six_worlds).count("goal_misgeneralization") >= 5
     later = dataclasses.replace(six_worlds, config=dataclasses.replace(six_worlds.config, diagnosed_moment="end"))
-    verdicts = _copy_verdicts(later)
-    assert verdicts.count("generalizes") >= 4 and "goal_misgeneralization" not in verdicts
+    assert _copy_verdicts(later).count("generalizes") >= 5
 
 
 def test_diagnosis_of_a_myopic_objective_is_specification_gaming():

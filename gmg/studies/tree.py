@@ -131,20 +131,22 @@ class TreeResult:
 
 
 class _Probe:
-    """Fixed maps with n = 1..max_trees trees and no regrowth: does the frozen policy chop within 2 x size steps?"""
+    """Maps with n = 1..max_trees trees, the same for every copy, on which frozen policies run side
+    by side (rows are (copy, count, map)): does the policy chop within 2 x size steps (regrowth off)?"""
 
-    def __init__(self, env: TreeEnv, copies: int, rng: np.random.Generator):
-        self.env = env
+    def __init__(self, env: TreeEnv, state: TreeState, copy: np.ndarray, shape: tuple[int, int, int]):
+        self.env, self.state, self.copy, self.shape = env, state, copy, shape
+        self.horizon = 2 * env.size
+
+    @classmethod
+    def count_maps(cls, env: TreeEnv, copies: int, rng: np.random.Generator) -> "_Probe":
         counts = np.arange(1, env.config.max_trees + 1)
         states = [env.reset(rng, PROBE_MAPS, trees=n) for n in counts]
         maps = TreeState(*(np.concatenate([getattr(s, f) for s in states]) for f in ("trees", "cell", "count", "t", "key")),
                          size=env.size)
-        # every copy is probed on the same maps: rows are (copy, count, map)
         per_copy = len(counts) * PROBE_MAPS
-        self.state = maps.rows(np.tile(np.arange(per_copy), copies))
-        self.copy = np.repeat(np.arange(copies), per_copy)
-        self.shape = (copies, len(counts), PROBE_MAPS)
-        self.horizon = 2 * env.size
+        return cls(env, maps.rows(np.tile(np.arange(per_copy), copies)), np.repeat(np.arange(copies), per_copy),
+                   (copies, len(counts), PROBE_MAPS))
 
     def chop_share(self, chooser) -> np.ndarray:
         """(copies, max_trees): per count, the share of maps on which `chooser(obs, state, copy)` chopped."""
@@ -178,7 +180,7 @@ def run(config: Config, seed: int, on_progress=None, stop=None) -> TreeResult:
     keys = new_keys(np.random.default_rng(seed), 2 * copies).reshape(copies, 2)
     state = env.reset_from_keys(keys[:, 0], config.initial_trees)
     learner = ContinualQ(env.n_offsets, config.max_trees + 1, grid.N_ACTIONS, keys[:, 1], config.learner_config())
-    probe = _Probe(env, copies, np.random.default_rng([seed, 1]))
+    probe = _Probe.count_maps(env, copies, np.random.default_rng([seed, 1]))
     probe_blocks = max(1, config.probe_every // BLOCK)
     replay_starts = np.linspace(0, max(config.train_steps - REPLAY_STEPS - 1, 0), REPLAY_WINDOWS).astype(np.int64)
 
@@ -274,19 +276,32 @@ def reference_actions(env: TreeEnv, state: TreeState, sustainable_above: int | N
 def reference_policies(env_config: TreeConfig, sustainable_above: int) -> dict:
     """Reward per 1000 steps and mean trees of the greedy and sustainable references (no learning)."""
     env = TreeEnv(env_config)
-    out = {}
-    for name, above in (("greedy", None), ("sustainable", sustainable_above)):
-        state = env.reset(np.random.default_rng(0), REFERENCE_COPIES)
-        total_reward, total_trees = 0.0, 0.0
-        for block in range(REFERENCE_STEPS // BLOCK):
-            draws = env.step_draws(state.key, block, BLOCK)
-            for i in range(BLOCK):
-                state, reward, _ = env.step(state, reference_actions(env, state, above), draws[:, i])
-                total_reward += reward.sum()
-                total_trees += state.count.sum()
-        steps = REFERENCE_STEPS * REFERENCE_COPIES
-        out[name] = {"reward_per_1000_steps": float(1000 * total_reward / steps), "mean_trees": float(total_trees / steps)}
-    return out
+    return {name: _long_run(env, lambda state, above=above: reference_actions(env, state, above))
+            for name, above in (("greedy", None), ("sustainable", sustainable_above))}
+
+
+@functools.lru_cache(maxsize=32)
+def random_walk(env_config: TreeConfig) -> dict:
+    """The same for the random walk: the diagnosis's floor."""
+    return _long_run(TreeEnv(env_config), random_moves)
+
+
+def random_moves(state: TreeState) -> np.ndarray:
+    return (uniforms(state.key, state.t, _RANDOM_MOVE, 1)[:, 0] * grid.N_ACTIONS).astype(np.int64)
+
+
+def _long_run(env: TreeEnv, actions) -> dict:
+    """`actions(state)` for REFERENCE_STEPS steps in REFERENCE_COPIES worlds from the initial forest."""
+    state = env.reset(np.random.default_rng(0), REFERENCE_COPIES)
+    total_reward, total_trees = 0.0, 0.0
+    for block in range(REFERENCE_STEPS // BLOCK):
+        draws = env.step_draws(state.key, block, BLOCK)
+        for i in range(BLOCK):
+            state, reward, _ = env.step(state, actions(state), draws[:, i])
+            total_reward += reward.sum()
+            total_trees += state.count.sum()
+    steps = REFERENCE_STEPS * REFERENCE_COPIES
+    return {"reward_per_1000_steps": float(1000 * total_reward / steps), "mean_trees": float(total_trees / steps)}
 
 
 # ---------------------------------------------------------------- diagnosis (gmg.diagnose.diagnose_study)
@@ -310,17 +325,16 @@ def diagnose(result: TreeResult) -> list[dict]:
     recovered). The snapshot acts as it did in its world, exploring with its epsilon. On the
     probe maps (1..max_trees trees), each policy is scored against the random walk (0) and a planner
     (1) per goal: chop the nearest tree -- the share of maps on which it chops within 2 x size
-    steps (planner: the greedy reference); sustainable chopping -- trees chopped per 1000 steps
-    over DIAGNOSIS_STEPS steps with regrowth from a full forest (planner: the sustainable
-    reference; a full forest, because a cautious agent need never have met the few-tree counts,
-    where it may wander like the random walk until the forest regrows). Preference: how
+    steps (planner: the greedy reference); sustainable chopping -- the reward per 1000 steps it
+    harvested in its own world over the SMOOTH_BLOCKS blocks from that moment (or the last ones),
+    against the long-run rates of the random walk and of the sustainable reference. Preference: how
     rarely it chops where few trees stand. The counterfactual: from the maps with few trees, the
     specified reward (chop_reward per tree) discounted at the learner's gamma, of the snapshot and
     of the sustainable reference.
     """
     c = result.config
     env = TreeEnv(c.env_config())
-    probe = _Probe(env, c.copies, np.random.default_rng([result.seed, 5]))
+    probe = _Probe.count_maps(env, c.copies, np.random.default_rng([result.seed, 5]))
     frozen = ContinualQ(env.n_offsets, c.max_trees + 1, grid.N_ACTIONS, np.zeros(c.copies, dtype=np.uint64),
                         c.learner_config())
     at_crash = (result.crash_step >= 0) & (c.diagnosed_moment == "crash onset")
@@ -328,23 +342,26 @@ def diagnose(result: TreeResult) -> list[dict]:
     choosers = {
         # as it acts in its world, exploration included: a frozen greedy policy can pace in a loop forever
         "agent": learner_chooser(frozen, explore=True),
-        "random": lambda obs, s, copy: (uniforms(s.key, s.t, _RANDOM_MOVE, 1)[:, 0] * grid.N_ACTIONS).astype(np.int64),
+        "random": lambda obs, s, copy: random_moves(s),
         "greedy": lambda obs, s, copy: reference_actions(env, s, None),
         "sustainable": lambda obs, s, copy: reference_actions(env, s, c.sustainable_above),
     }
     chop_share = {name: probe.chop_share(chooser) for name, chooser in choosers.items()}
-    rollouts = {name: probe.returns(choosers[name], DIAGNOSIS_STEPS, c.gamma) for name in ("agent", "random", "sustainable")}
+    rollouts = {name: probe.returns(choosers[name], DIAGNOSIS_STEPS, c.gamma) for name in ("agent", "sustainable")}
+    random_rate = random_walk(c.env_config())["reward_per_1000_steps"]
     few = slice(0, c.sustainable_above)  # probe counts 1..sustainable_above
-    full = c.max_trees - 1  # the full forest, where every copy's life begins
     intended, proxy = GOALS["intended"], GOALS["proxy"]
     out = []
     for k in range(c.copies):
         chops = {name: float(chop_share[name][k].mean()) for name in chop_share}
-        rate = {name: float(1000 * c.chop_reward * chopped[k, full].mean() / DIAGNOSIS_STEPS)
-                for name, (_, chopped) in rollouts.items()}
+        # what it harvested in its own world, learning as it went, over the blocks from that moment
+        # (or the last ones): a frozen copy of an online learner can pace in place where the learner,
+        # whose values of standing still keep falling, would move on
+        first = result.crash_step[k] // BLOCK if at_crash[k] else max(0, result.reward.shape[1] - SMOOTH_BLOCKS)
+        harvest = float(result.reward[k, first:first + SMOOTH_BLOCKS].mean() * 1000 / BLOCK)
         per_goal = {
             proxy: goal_score(chops["agent"], chops["random"], chops["greedy"]),
-            intended: goal_score(rate["agent"], rate["random"], rate["sustainable"]),
+            intended: goal_score(harvest, random_rate, result.reference["sustainable"]["reward_per_1000_steps"]),
         }
         few_trees = {name: float(chop_share[name][k, few].mean()) for name in chop_share}
         observed, wanted = (float(c.chop_reward * rollouts[name][0][k, few].mean()) for name in ("agent", "sustainable"))
