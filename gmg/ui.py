@@ -31,6 +31,7 @@ from .train import MAX_SEED, Experiment, RunLimits
 
 RESULTS_KEPT = 16  # finished runs kept for the whole server (about 3 MB each)
 HISTORY_KEPT = 8  # recent runs a session can go back to
+APPLIED, APPLIED_NOW = "_applied_keys", "_applied_keys_now"  # session keys of _apply_values's hand-over
 RECORDED_EPISODES = 4  # episodes per split whose frames are kept for the animation
 POLL_SECONDS = 0.5
 EPISODE_LENGTH_CHOICES = (25, 50, 100, 200)
@@ -247,6 +248,7 @@ def init_state() -> None:
         st.error(f"This server's resource caps are misconfigured: {exc}", icon=":material/error:")
         st.stop()
     ss = st.session_state
+    ss[APPLIED_NOW] = ss.pop(APPLIED, set())  # the keys a callback set just before this run (_apply_values)
     ss.setdefault("jobs", {})  # page -> [TrainJob] training for that page
     ss.setdefault("shown", {})  # page -> tuple of Experiments on display
     ss.setdefault("history", [])  # recent Experiments, newest first
@@ -508,7 +510,7 @@ def _bound(page: str, widget, label: str, key: str, raw_link: dict, config_cls=N
         raise TypeError("bound widgets take no format_func (see _bound's docstring)")
     value = widget(label, key=key, bind="query-params", persist_state="session", **kwargs)
     raw = raw_link.get(key)
-    if raw is not None and not _same(value, raw):
+    if raw is not None and not _same(value, raw) and key not in st.session_state.get(APPLIED_NOW, ()):
         _add_notice(page, "error", f"Link parameter `{key}={raw}` was ignored{_why(param or key, raw, config_cls, kwargs)}. "
                                    f"Using {value}.")
     return value
@@ -571,9 +573,13 @@ def _experiment_values(experiment: Experiment) -> dict:
 
 
 def _apply_values(values: dict) -> None:
-    """Callback (runs before the widgets are drawn): set widgets, and so the link, to `values`."""
+    """Callback (runs before the widgets are drawn): set widgets, and so the link, to `values`.
+
+    The page reads the link before its widgets write these values into it: for this one run, a
+    link value that differs from them is the visitor's change (see `_bound`), not a value refused."""
     for key, value in values.items():
         st.session_state[key] = value
+    st.session_state[APPLIED] = set(values)
 
 
 def page_toggle(page: str, label: str, key: str, help: str) -> bool:

@@ -275,3 +275,15 @@ def test_a_tampered_saved_run_is_reported_not_raised(fast_result, tmp_path, monk
     page.multiselect(key="runs_open").set_value(["broken"]).run()
     assert not page.exception
     assert any("Cannot open" in e.value for e in page.error)
+
+
+@pytest.mark.parametrize("page, link, button", [
+    ("pages/explore.py", {"env": "maze", "agent": "explore_q", "train_steps": 30000}, "explore_preset_1"),
+    ("pages/diagnose.py", {"env": "coin", "agent": "explore_q", "eval_episodes": 20}, "diagnose_preset_1"),
+])
+def test_a_preset_clicked_after_a_link_sets_the_link_too_and_reports_nothing(page, link, button):
+    """A preset changes the settings a link had set: it is the visitor's choice, not a link value refused."""
+    at = open_page(page, **link)
+    at.button(key=button).click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert at.session_state["train_steps"] == 400_000  # the preset's (AppTest does not report the link itself)
