@@ -158,18 +158,21 @@ class _Probe:
             chopped |= events["chop"]
         return chopped.reshape(self.shape).mean(2)
 
-    def returns(self, chooser, steps: int, gamma: float) -> tuple[np.ndarray, np.ndarray]:
-        """From the same maps with regrowth on, `steps` steps: (discounted chops, chops), each (copies, max_trees, maps).
+    def fewest(self, counts: int) -> "_Probe":
+        """The same probe on the maps with 1..`counts` trees only (every row runs on its own keys)."""
+        rows = np.arange(len(self.copy)).reshape(self.shape)[:, :counts].ravel()
+        return _Probe(self.env, self.state.rows(rows), self.copy[rows], (self.shape[0], counts, self.shape[2]))
+
+    def discounted_chops(self, chooser, steps: int, gamma: float) -> np.ndarray:
+        """(copies, counts, maps) chops discounted by `gamma` over `steps` steps with regrowth on.
 
         Regrowth draws come from each map's key and step, so every policy meets the same luck."""
         state = self.state
         discounted = np.zeros(len(self.copy))
-        chops = np.zeros(len(self.copy))
         for k in range(steps):
             state, _, events = self.env.step(state, chooser(self.env.observe(state), state, self.copy))
             discounted += gamma**k * events["chop"]
-            chops += events["chop"]
-        return discounted.reshape(self.shape), chops.reshape(self.shape)
+        return discounted.reshape(self.shape)
 
 
 def run(config: Config, seed: int, on_progress=None, stop=None) -> TreeResult:
@@ -305,7 +308,7 @@ def _long_run(env: TreeEnv, actions) -> dict:
 
 
 # ---------------------------------------------------------------- diagnosis (gmg.diagnose.diagnose_study)
-DIAGNOSIS_STEPS = 1000  # steps each policy runs from the probe maps, regrowth on (0.99**1000 < 1e-4)
+DIAGNOSIS_STEPS = 1000  # steps each policy runs from the few-tree maps, regrowth on (0.99**1000 < 1e-4)
 _RANDOM_MOVE = 50  # purpose of the random policy's draws (gmg.keys); apart from the world's and the learner's
 DIAGNOSIS_PRESETS = {
     "Defaults": {},
@@ -347,9 +350,10 @@ def diagnose(result: TreeResult) -> list[dict]:
         "sustainable": lambda obs, s, copy: reference_actions(env, s, c.sustainable_above),
     }
     chop_share = {name: probe.chop_share(chooser) for name, chooser in choosers.items()}
-    rollouts = {name: probe.returns(choosers[name], DIAGNOSIS_STEPS, c.gamma) for name in ("agent", "sustainable")}
-    random_rate = random_walk(c.env_config())["reward_per_1000_steps"]
     few = slice(0, c.sustainable_above)  # probe counts 1..sustainable_above
+    few_maps = probe.fewest(c.sustainable_above)
+    discounted = {name: few_maps.discounted_chops(choosers[name], DIAGNOSIS_STEPS, c.gamma) for name in ("agent", "sustainable")}
+    random_rate = random_walk(c.env_config())["reward_per_1000_steps"]
     intended, proxy = GOALS["intended"], GOALS["proxy"]
     out = []
     for k in range(c.copies):
@@ -364,7 +368,7 @@ def diagnose(result: TreeResult) -> list[dict]:
             intended: goal_score(harvest, random_rate, result.reference["sustainable"]["reward_per_1000_steps"]),
         }
         few_trees = {name: float(chop_share[name][k, few].mean()) for name in chop_share}
-        observed, wanted = (float(c.chop_reward * rollouts[name][0][k, few].mean()) for name in ("agent", "sustainable"))
+        observed, wanted = (float(c.chop_reward * discounted[name][k].mean()) for name in ("agent", "sustainable"))
         tie, p_observed = p_prefers_observed(observed, wanted)
         out.append({
             "snapshot": {"step": int(result.crash_step[k] if at_crash[k] else result.steps_done),
