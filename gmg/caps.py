@@ -29,6 +29,8 @@ COUNTS = {
     "seeds": (20, 500, "agents in one seed study (default 20; the Seed variance page offers at most 100)"),
     "sweep_values": (4, 12, "values in one sweep (the Sweep page's default grids have up to 4)"),
     "sweep_runs": (12, 120, "trainings in one sweep, values x seeds (the Sweep page's default: 4 x 3)"),
+    "jobs": (1, 64, "runs training at once on the whole server, one process each; the rest wait in a queue "
+                    "(default: one per core)"),
 }
 
 
@@ -121,4 +123,10 @@ def high(name: str, builtin):
 def count(name: str) -> int:
     """The effective maximum of a count in COUNTS."""
     return current().get(name, COUNTS[name][1])
+
+
+def job_limit() -> int:
+    """Runs training at once on the server: the `jobs` cap, else one per core (more would only take
+    turns on the cores and make every visitor wait longer for a first frame)."""
+    return current().get("jobs", min(os.cpu_count() or 1, COUNTS["jobs"][1]))
 

@@ -262,7 +262,7 @@ class DiagnosisRun:
 
 def run_diagnosis(job: DiagnosisRun, on_progress=None, stop=None, record: int = 0) -> dict | None:
     """The background runner (gmg.jobs.TrainJob); a stopped run gives None, which the UI discards."""
-    result = run(job.experiment, on_progress=on_progress, stop=stop, record=0)
+    result = run(job.experiment, on_progress=on_progress, stop=stop, record=0, evaluate_stopped=False)
     return None if result.trained.stopped else diagnose(job.experiment, result=result)
 
 

@@ -24,9 +24,12 @@ class RunResult:
         return self.trained.agent.env
 
 
-def run(experiment: Experiment, on_progress=None, stop=None, record: int = 2) -> RunResult:
+def run(experiment: Experiment, on_progress=None, stop=None, record: int = 2,
+        evaluate_stopped: bool = True) -> RunResult:
+    """Train, then evaluate on both splits. A stopped run's partly trained agent is evaluated too
+    (a teacher can show an under-trained agent), unless `evaluate_stopped` is off."""
     trained = train(experiment, on_progress=on_progress, stop=stop)
-    if trained.stopped:  # a stopped run is discarded: do not spend a second evaluating it
+    if trained.stopped and not evaluate_stopped:
         return RunResult(experiment, trained, {})
     return RunResult(experiment, trained, evaluate_splits(experiment, trained.agent.env, trained.agent, record))
 

@@ -1,10 +1,16 @@
-"""Background training: a run in its own process that a UI can poll and stop.
+"""Background runs: each in its own child process, under one server-wide limit, stopped when nobody waits.
 
-Pure Python (no Streamlit). Training runs in a child process (gmg.worker), not a thread: the
+Pure Python (no Streamlit). A run trains in a child process (gmg.worker), not a thread: the
 trainer is many small numpy calls that hold the GIL, so in a thread it would slow the web server
 down, and two runs (the preset trains two agents) would take turns on one core instead of using
 both. The child streams progress rows, then the result or the error; a watcher thread here files
 them into the job's fields, which the UI reads from its own thread.
+
+Every kind of run (experiment, study, diagnosis, seed study, sweep, reopened saved run) is a
+`TrainJob` around a hashable run object whose `runner` names what the child calls. A `JobQueue`
+starts at most `limit` jobs at once and keeps the rest waiting in order (the UI shows each job's
+place); a job whose owner (a browser session) has gone is stopped and its place given up.
+`run_parallel` runs a list of runs in child processes for the command line.
 """
 
 from __future__ import annotations
@@ -16,65 +22,106 @@ import subprocess
 import sys
 import threading
 import time
+import weakref
 from collections import OrderedDict
+from typing import Callable
 
-from .experiment import RunResult
-from .train import Experiment
 from .worker import read_message
 
 log = logging.getLogger(__name__)
 
+EXPERIMENT_RUNNER = "gmg.experiment:run"
+OWNER_GRACE_SECONDS = 5.0  # an owner gone this long has left (a reconnecting browser comes back sooner)
+PUMP_SECONDS = 0.2  # how often the queue looks for free places and departed owners
+
 
 class TrainJob:
-    """`gmg.experiment.run(experiment)` in a child process, with progress, live curve and stop.
+    """A run in a child process, with progress, live curve and stop.
 
-    `runner` ("module:function") replaces `gmg.experiment.run`, for tests; the child imports it.
+    `run` is the hashable run object (an Experiment, a StudyRun, a SeedStudy, ...); its `runner`
+    attribute ("module:function") is what the child calls, else `gmg.experiment.run`. `record` is
+    the number of episodes per split whose frames an experiment keeps. A job is queued until
+    `start()`; `cancel()` before then finishes it as stopped without a process.
     """
 
-    def __init__(self, experiment: Experiment, record: int = 2, runner: str = "gmg.experiment:run"):
-        self.experiment = experiment
+    def __init__(self, run, record: int = 2, runner: str | None = None, owner: str | None = None):
+        self.experiment = run
         self.record = record
-        self.runner = runner
+        self.runner = runner or getattr(run, "runner", None) or EXPERIMENT_RUNNER
+        self.owner = owner
         self._stop_requested = False
-        self._lock = threading.Lock()
+        self._cancelled = False
+        self._lock = threading.Lock()  # guards the progress fields
+        self._state_lock = threading.Lock()  # a job starts or is cancelled, never both
         self._curve: list[dict] = []
         self._fraction = 0.0
-        self.result: RunResult | None = None
+        self.result = None
         self.error: str | None = None
         self.started_at: float | None = None
         self.seconds = 0.0
         self._process: subprocess.Popen | None = None
-        self._watcher = threading.Thread(target=self._watch, name=f"watch-{experiment.agent_name}", daemon=True)
+        self._watcher = threading.Thread(target=self._watch, name=f"watch-{self.runner}", daemon=True)
 
     def start(self) -> "TrainJob":
-        self.started_at = time.perf_counter()
-        # the child sees the same modules as this process (the app's folder, a test's folder)
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "gmg.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
-        )
-        pickle.dump((self.runner, self.experiment, self.record), self._process.stdin)
-        self._process.stdin.flush()
-        self._watcher.start()
+        """Start the child process (a cancelled job stays unstarted)."""
+        with self._state_lock:
+            if self._cancelled:
+                return self
+            # the child sees the same modules as this process (the app's folder, a test's folder); it
+            # inherits no other descriptor (close_fds), so only this job holds its pipes
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "gmg.worker", str(os.getpid())], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
+                close_fds=True,
+            )
+            pickle.dump((self.runner, self.experiment, self.record), self._process.stdin)
+            self._process.stdin.flush()
+            self.started_at = time.perf_counter()
+            self._watcher.start()
         return self
 
+    def _cancel_if_queued(self) -> bool:
+        """Mark the job stopped; True if it had not started (so there is no process to tell)."""
+        with self._state_lock:
+            self._stop_requested = True
+            if self.started_at is None:
+                self._cancelled = True
+            return self._cancelled
+
     def request_stop(self) -> None:
-        """Ask the trainer to stop at its next batch; the job then finishes with `stopped` set."""
-        self._stop_requested = True
+        """Ask the run to stop at its next batch (a queued job is cancelled); it then finishes with `stopped` set."""
+        if not self._cancel_if_queued():
+            self._send(b"s")
+
+    def abandon(self) -> None:
+        """End the run at once, keeping nothing: its child sees end of file and exits (nobody waits for it)."""
+        if self._cancel_if_queued():
+            return
         try:
-            self._process.stdin.write(b"s")
+            self._process.stdin.close()
+        except (OSError, ValueError):
+            pass
+
+    def _send(self, command: bytes) -> None:
+        try:
+            self._process.stdin.write(command)
             self._process.stdin.flush()
         except (OSError, ValueError):  # the child already finished and closed its end
             pass
 
     def join(self, timeout: float | None = None) -> bool:
-        """Wait for the job; True once it has finished."""
-        self._watcher.join(timeout)
+        """Wait for a started job; True once it has finished."""
+        if self.started_at is not None:
+            self._watcher.join(timeout)
         return self.finished
 
     @property
+    def queued(self) -> bool:
+        return self.started_at is None and not self._cancelled
+
+    @property
     def finished(self) -> bool:
-        return self.started_at is not None and not self._watcher.is_alive()
+        return self._cancelled or (self.started_at is not None and not self._watcher.is_alive())
 
     @property
     def running(self) -> bool:
@@ -108,7 +155,8 @@ class TrainJob:
             self._fraction = row["fraction"]
 
     def _watch(self) -> None:
-        """File the child's messages until its last one; a child that dies silently is an error too."""
+        """File the child's messages until its last one; a child that dies silently is an error too,
+        unless it was told to stop (a stopped run that took too long to finish is cut short)."""
         try:
             while (message := read_message(self._process.stdout)) is not None:
                 kind, payload = message
@@ -117,45 +165,150 @@ class TrainJob:
                 elif kind == "result":
                     self.result = payload
                 else:
-                    log.error("training failed for %s: %s", self.experiment, payload)
+                    log.error("run failed for %s: %s", self.experiment, payload)
                     self.error = payload
-            if self.result is None and self.error is None:
+            if self.result is None and self.error is None and not self._stop_requested:
                 self.error = f"the training process ended unexpectedly (exit code {self._process.wait()})"
         finally:
-            self._process.stdin.close()  # end of file also stops a child that is still running
+            try:
+                self._process.stdin.close()  # end of file also ends a child that is still running
+            except (OSError, ValueError):
+                pass
             self._process.wait()
             self.seconds = time.perf_counter() - self.started_at
 
 
+class JobQueue:
+    """At most `limit()` jobs run at once, server-wide; the others wait, first come first served.
+
+    `owner_alive(owner)` says whether a job's owner (a browser session) is still there; a job whose
+    owner has been gone for OWNER_GRACE_SECONDS is abandoned, queued or running. A daemon thread
+    starts waiting jobs as places free up.
+    """
+
+    def __init__(self, limit: Callable[[], int], owner_alive: Callable[[str], bool] | None = None,
+                 grace: float = OWNER_GRACE_SECONDS):
+        self._limit = limit
+        self._owner_alive = owner_alive or (lambda owner: True)
+        self._grace = grace
+        self._lock = threading.Lock()
+        self._waiting: list[TrainJob] = []
+        self._running: list[TrainJob] = []
+        self._gone_since: dict[str, float] = {}
+        threading.Thread(target=_pump_while_alive, args=(weakref.ref(self),), name="job-queue", daemon=True).start()
+
+    def submit(self, jobs: list[TrainJob]) -> list[TrainJob]:
+        """Queue the jobs (started at once while places are free); returns them."""
+        with self._lock:
+            self._waiting.extend(jobs)
+        self._pump()
+        return jobs
+
+    def ahead(self, job: TrainJob) -> int | None:
+        """Jobs that start before this one (0: it starts next); None once it started or finished."""
+        with self._lock:
+            return self._waiting.index(job) if job in self._waiting else None
+
+    @property
+    def running(self) -> int:
+        with self._lock:
+            return len(self._running)
+
+    @property
+    def waiting(self) -> int:
+        with self._lock:
+            return len(self._waiting)
+
+    def _pump(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for job in self._waiting + self._running:
+                if job.owner is not None and self._owner_left(job.owner, now):
+                    job.abandon()
+            self._running = [job for job in self._running if not job.finished]
+            self._waiting = [job for job in self._waiting if job.queued]
+            while self._waiting and len(self._running) < max(1, self._limit()):
+                job = self._waiting.pop(0)
+                self._running.append(job.start())
+
+    def _owner_left(self, owner: str, now: float) -> bool:
+        if self._owner_alive(owner):
+            self._gone_since.pop(owner, None)
+            return False
+        return now - self._gone_since.setdefault(owner, now) >= self._grace
+
+
+def _pump_while_alive(queue_ref: weakref.ref) -> None:
+    """The queue's thread: holds it only weakly, so a queue nobody uses any more (a cleared cache)
+    is collected and its thread ends."""
+    while (queue := queue_ref()) is not None:
+        try:
+            queue._pump()
+        except Exception:  # the queue must outlive any one bad job
+            log.exception("job queue")
+        del queue
+        time.sleep(PUMP_SECONDS)
+
+
+def run_parallel(runs: list, runner: str, workers: int, take: Callable, stop: threading.Event | None = None,
+                 poll: float = 0.5) -> None:
+    """`take(result)` for every run, each computed by `runner` in a child process, `workers` at a time
+    (the command line's local pool; the app queues its runs on a JobQueue instead).
+
+    Plain child processes rather than a multiprocessing pool: a forked pool child inherits the
+    parent's pipes and locks, and a spawned one re-imports the parent's __main__.
+    """
+    todo, running = list(runs), []
+    try:
+        while todo or running:
+            while todo and len(running) < workers:
+                running.append(TrainJob(todo.pop(0), record=0, runner=runner).start())
+            running[0].join(poll)  # wake up now and then to notice a stop request
+            if stop is not None and stop.is_set():
+                return
+            for job in [job for job in running if job.finished]:
+                running.remove(job)
+                if job.error:
+                    raise RuntimeError(f"{job.experiment} failed: {job.error}")
+                take(job.result)
+    finally:
+        for job in running:
+            job.abandon()
+
+
 class ResultStore:
-    """A thread-safe, size-capped LRU mapping from Experiment to RunResult.
+    """A thread-safe, size-capped LRU mapping from a run to its result; entries are never replaced.
 
     One store serves every session of a server, so identical settings replay instantly; the cap
-    bounds memory (a result with default settings is about 3 MB).
+    bounds memory (a result with default settings is about 3 MB). A key is everything that
+    determines its result, so a second result for the same key is the same run: the first is kept
+    and nothing one visitor does can change what another sees.
     """
 
     def __init__(self, capacity: int):
         self.capacity = capacity
-        self._items: OrderedDict[Experiment, RunResult] = OrderedDict()
+        self._items: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, experiment: Experiment) -> RunResult | None:
+    def get(self, key):
         with self._lock:
-            result = self._items.get(experiment)
+            result = self._items.get(key)
             if result is not None:
-                self._items.move_to_end(experiment)
+                self._items.move_to_end(key)
             return result
 
-    def put(self, experiment: Experiment, result: RunResult) -> None:
+    def put(self, key, result):
+        """Store `result` under `key` unless the key is held already; returns the stored result."""
         with self._lock:
-            self._items[experiment] = result
-            self._items.move_to_end(experiment)
+            stored = self._items.setdefault(key, result)
+            self._items.move_to_end(key)
             while len(self._items) > self.capacity:
                 self._items.popitem(last=False)
+            return stored
 
-    def __contains__(self, experiment: Experiment) -> bool:
+    def __contains__(self, key) -> bool:
         with self._lock:
-            return experiment in self._items
+            return key in self._items
 
     def __len__(self) -> int:
         with self._lock:

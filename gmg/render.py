@@ -503,3 +503,21 @@ def object_outcomes_figure(env, state, outcomes, height: int = 520) -> go.Figure
     _map_axes(fig, 0, rows, cols, bottom=rows - 0.5)
     shares = ", ".join(f"{share:.0%} {kind}" for kind, share in outcomes.shares.items())
     return style(fig, f"If the {env.object_name} lay here, where would the agent end up? ({shares})", height)
+
+
+def sweep_figure(summary, param: str, goals: dict[str, str], metrics: dict[str, str], title: str,
+                 height: int = 460) -> go.Figure:
+    """A sweep's test rates of the intended and the proxy goal against the swept parameter: the mean
+    over seeds as a line, the min-max band around it (`summary` from gmg.sweep.summarise)."""
+    fig = go.Figure()
+    x = summary[param].tolist()
+    for role in ("intended", "proxy"):
+        colour, goal = ROLE_COLOURS[role], goals[role]
+        fig.add_trace(go.Scatter(x=x + x[::-1], y=summary[f"{role}_max"].tolist() + summary[f"{role}_min"].tolist()[::-1],
+                                 fill="toself", fillcolor=colour, opacity=0.2, line=dict(width=0), hoverinfo="skip",
+                                 name=f"{goal}: range over seeds"))
+        fig.add_trace(go.Scatter(x=x, y=summary[f"{role}_mean"], mode="lines+markers", line=dict(color=colour),
+                                 name=f"{goal} ({role} goal): {metric_label(metrics[role]).lower()}, mean"))
+    fig.update_xaxes(title=param.replace("_", " "))
+    fig.update_yaxes(title="on the test maps")
+    return style(fig, title, height)

@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 
 from . import caps
 from .diagnose import VERDICTS, check_diagnosable, diagnose
-from .jobs import TrainJob
+from .jobs import run_parallel
 from .params import ParamError
 from .render import style
 from .train import Experiment
@@ -30,7 +30,6 @@ DEFAULT_SEEDS = 20  # also the lowest cap GMG_CAPS may set (gmg.caps.COUNTS)
 OUTLIER_MADS = 3.0
 MIN_SPREAD = 0.05  # a robust deviation never counts as smaller than this (preferences often sit at 0 or 1)
 SCHEDULER_ENV = "GMG_DASK_SCHEDULER"
-STOP_POLL_SECONDS = 0.5
 VERDICT_COLOURS = {"generalizes": "#2ca02c", "goal_misgeneralization": "#1f77b4",
                    "specification_gaming": "#ff7f0e", "capability_failure": "#7f7f7f"}
 
@@ -64,12 +63,15 @@ def experiments_for(base: Experiment, seeds: int, first_seed: int = 0) -> list[E
 
 def run_seeds(experiments: list[Experiment], workers: int | None = None, scheduler: str | None = None,
               on_point=None, stop=None) -> list[dict]:
-    """Every experiment's seed point, computed in parallel; `on_point(point)` as each arrives.
+    """Every experiment's seed point; `on_point(point)` as each arrives. Sorted by seed.
 
     `scheduler`: a Dask scheduler address (default: the GMG_DASK_SCHEDULER environment variable);
-    without one, a pool of `workers` local processes (default: one per core). Sorted by seed.
+    without one, `workers` local child processes (default: one per core; 1: one seed after the
+    other in this process, as the app's one-process jobs do). A set `stop` ends the study after
+    the seeds under way.
     """
     scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
+    workers = workers or os.cpu_count() or 1
     points = []
 
     def take(point: dict) -> None:
@@ -79,39 +81,19 @@ def run_seeds(experiments: list[Experiment], workers: int | None = None, schedul
 
     if scheduler:
         _run_on_dask(experiments, scheduler, take, stop)
+    elif workers == 1:
+        for experiment in experiments:
+            if stop is not None and stop.is_set():
+                break
+            take(seed_point(experiment))
     else:
-        _run_locally(experiments, workers or os.cpu_count() or 1, take, stop)
+        run_parallel(experiments, "gmg.seeds:seed_point_job", workers, take, stop)
     return sorted(points, key=lambda p: p["seed"])
 
 
 def seed_point_job(experiment: Experiment, on_progress=None, stop=None, record: int = 0) -> dict:
     """`seed_point` as a gmg.jobs runner (one child process per seed)."""
     return seed_point(experiment)
-
-
-def _run_locally(experiments: list[Experiment], workers: int, take, stop) -> None:
-    """At most `workers` seeds at a time, each in its own `python -m gmg.worker` child (gmg.jobs).
-
-    Plain child processes rather than a multiprocessing pool: a forked pool child inherits locks
-    held by its parent's other threads, and a spawned one re-imports the parent's __main__, which
-    under Streamlit's test runner is a page script.
-    """
-    queue, running = list(experiments), []
-    try:
-        while queue or running:
-            while queue and len(running) < workers:
-                running.append(TrainJob(queue.pop(0), runner="gmg.seeds:seed_point_job").start())
-            running[0].join(STOP_POLL_SECONDS)  # wake up now and then to notice a stop request
-            if stop is not None and stop.is_set():
-                return
-            for job in [job for job in running if job.finished]:
-                running.remove(job)
-                if job.error:
-                    raise RuntimeError(f"seed {job.experiment.seed} failed: {job.error}")
-                take(job.result)
-    finally:
-        for job in running:
-            job.request_stop()
 
 
 def _run_on_dask(experiments: list[Experiment], scheduler: str, take, stop) -> None:
@@ -200,8 +182,10 @@ class SeedStudy:
         return result
 
 
-def run_seed_study(job: SeedStudy, on_progress=None, stop=None, record: int = 0) -> dict:
-    """The background runner: points stream out as progress rows; the result is `study(points)`."""
+def run_seed_study(job: SeedStudy, on_progress=None, stop=None, record: int = 0) -> dict | None:
+    """The background runner, one seed after another in its one process (the server's job limit
+    counts processes): points stream out as progress rows; the result is `study(points)`, or None
+    if stopped before any seed finished."""
     done = []
 
     def report(point: dict) -> None:
@@ -209,4 +193,5 @@ def run_seed_study(job: SeedStudy, on_progress=None, stop=None, record: int = 0)
         if on_progress is not None:
             on_progress({"fraction": len(done) / job.seeds, "point": point})
 
-    return study(run_seeds(experiments_for(job.experiment, job.seeds), on_point=report, stop=stop))
+    points = run_seeds(experiments_for(job.experiment, job.seeds), workers=1, on_point=report, stop=stop)
+    return study(points) if points else None

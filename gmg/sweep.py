@@ -3,14 +3,15 @@
 The classic plot is the CoinRun one: the share of training levels with a randomised coin on the
 x axis, the test rates of the intended goal (coin) and of the proxy (end of the level) on the y axis,
 with the spread over seeds. Every (value, seed) run is an ordinary `Experiment` (train, then
-evaluate; `gmg.experiment.run`), run in parallel processes; finished runs are cached in this
-process by their Experiment, so growing a sweep only trains the new cells.
+evaluate; `gmg.experiment.run`). The command line trains cells in parallel child processes; the
+app runs a whole sweep as one background job (`Sweep.runner`), one cell after another. Finished
+cells are cached in the process that trained them, so growing a sweep only trains the new cells.
 """
 
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import threading
 from dataclasses import dataclass
 from typing import Callable
 
@@ -19,6 +20,7 @@ import pandas as pd
 from . import caps
 from .envs import ENVS
 from .experiment import run
+from .jobs import run_parallel
 from .params import ParamError
 from .train import Experiment
 
@@ -62,6 +64,7 @@ class Sweep:
     seeds: int
     agent_name: str = "linear_q"
     overrides: tuple = ()  # (name, raw value) pairs applied to every run
+    runner = "gmg.sweep:run_sweep_job"  # what a gmg.jobs.TrainJob runs for it in the app
 
     def __post_init__(self):
         MAX_VALUES, MAX_SEEDS, MAX_RUNS = (get() for get in _MAXIMA.values())
@@ -85,23 +88,32 @@ class Sweep:
         ]
 
 
-def _run_one(experiment: Experiment) -> dict:
-    """One cell: every test and train metric, and the training time (runs in a worker process)."""
+    def summarize(self, table: pd.DataFrame) -> dict:
+        return summary(self, table)
+
+    def live_figure(self, rows: list[dict]) -> None:
+        """No live plot: the progress bar counts the cells."""
+        return None
+
+
+def run_cell(experiment: Experiment, on_progress=None, stop=None, record: int = 0) -> tuple[Experiment, dict]:
+    """One cell: every test and train metric, and the training time (a gmg.jobs runner too)."""
     result = run(experiment, record=0)
     env = result.env
-    return {
+    return experiment, {
         "train_seconds": result.trained.seconds,
         **{f"{split}_{name}": value for split, rollout in result.rollouts.items()
            for name, value in env.metrics(rollout).items()},
     }
 
 
-def run_sweep(sweep: Sweep, on_progress: Callable[[int, int], None] | None = None, workers: int | None = None
-              ) -> pd.DataFrame:
+def run_sweep(sweep: Sweep, on_progress: Callable[[int, int], None] | None = None, workers: int | None = None,
+              stop: threading.Event | None = None) -> pd.DataFrame:
     """One row per (value, seed): the knob's value, the seed, the goal rates and every metric.
 
-    Runs not in the cache train in `workers` processes (default: one per CPU, at most 2);
-    `on_progress(done, total)` is called as runs finish (cached runs count as done at once).
+    Runs not in the cache train in `workers` child processes (default: one per CPU, at most 2; 1:
+    one after another in this process); `on_progress(done, total)` is called as runs finish (cached
+    runs count as done at once). A set `stop` ends the sweep early with the rows done so far.
     """
     grid = sweep.experiments()
     todo = [e for e in dict.fromkeys(grid) if e not in _cache]
@@ -109,23 +121,45 @@ def run_sweep(sweep: Sweep, on_progress: Callable[[int, int], None] | None = Non
     done = total - len(todo)
     if on_progress is not None:
         on_progress(done, total)
-    if todo:
-        workers = workers or min(2, os.cpu_count() or 1)
-        with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
-            futures = {pool.submit(_run_one, e): e for e in todo}
-            for future in as_completed(futures):
-                _remember(futures[future], future.result())
-                done += 1
-                if on_progress is not None:
-                    on_progress(done, total)
+
+    def take(cell: tuple[Experiment, dict]) -> None:
+        nonlocal done
+        _remember(*cell)
+        done += 1
+        if on_progress is not None:
+            on_progress(done, total)
+
+    workers = workers or min(2, os.cpu_count() or 1)
+    if workers == 1:
+        for experiment in todo:
+            if stop is not None and stop.is_set():
+                break
+            take(run_cell(experiment))
+    elif todo:
+        run_parallel(todo, "gmg.sweep:run_cell", min(workers, len(todo)), take, stop)
     metrics = goal_metrics(sweep.env_name)
     rows = []
     for value, experiment in zip([v for v in sweep.values for _ in range(sweep.seeds)], grid):
-        cell = _cache[experiment]
+        cell = _cache.get(experiment)
+        if cell is None:  # stopped before this cell
+            continue
         rows.append({sweep.param: experiment.config_dict()[sweep.param], "raw_value": value, "seed": experiment.seed,
                      "intended": cell[f"test_{metrics['intended']}"], "proxy": cell[f"test_{metrics['proxy']}"],
                      **cell})
     return pd.DataFrame(rows)
+
+
+def run_sweep_job(sweep: Sweep, on_progress=None, stop=None, record: int = 0) -> pd.DataFrame | None:
+    """The app's background runner: one cell after another in its one process (the server's job
+    limit counts processes); progress rows count the cells done. None if stopped before any cell
+    finished."""
+
+    def report(done: int, total: int) -> None:
+        if on_progress is not None and done:
+            on_progress({"fraction": done / total, "done": done, "total": total})
+
+    table = run_sweep(sweep, on_progress=report, workers=1, stop=stop)
+    return table if len(table) else None
 
 
 def _remember(experiment: Experiment, cell: dict) -> None:

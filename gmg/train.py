@@ -75,6 +75,23 @@ class Experiment:
         }
 
 
+@dataclass(frozen=True)
+class StoppedExperiment(Experiment):
+    """A run stopped after `stopped_at` training steps: a cache key of its own, since a partly trained
+    agent is not the run its settings name (and never equal to one)."""
+
+    stopped_at: int = 0
+
+    @property
+    def full(self) -> Experiment:
+        """The run these settings name, had it not been stopped."""
+        return Experiment(**{f.name: getattr(self, f.name) for f in dataclasses.fields(Experiment)})
+
+    @classmethod
+    def of(cls, experiment: Experiment, stopped_at: int) -> "StoppedExperiment":
+        return cls(**{f.name: getattr(experiment, f.name) for f in dataclasses.fields(Experiment)}, stopped_at=stopped_at)
+
+
 @dataclass
 class TrainResult:
     experiment: Experiment

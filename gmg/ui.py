@@ -17,17 +17,19 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+from streamlit import runtime
 from streamlit.errors import StreamlitPageNotFoundError
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from . import caps, diagnose, probe, render
 from .agents import AGENTS
 from .envs import ENVS
 from .experiment import RunResult, summary
-from .jobs import ResultStore, TrainJob
+from .jobs import JobQueue, ResultStore, TrainJob
 from .params import ParamError, describe, parse_value
 from .storage import RunStore, StorageError
 from .studies import STUDIES, StudyRun
-from .train import MAX_SEED, Experiment, RunLimits
+from .train import MAX_SEED, Experiment, RunLimits, StoppedExperiment
 
 RESULTS_KEPT = 16  # finished runs kept for the whole server (about 3 MB each)
 HISTORY_KEPT = 8  # recent runs a session can go back to
@@ -379,14 +381,15 @@ def sidebar_settings(page: str, fix_contrast: bool = False) -> Settings:
     raw_link = st.query_params.to_dict()
     bar = st.sidebar
     bar.header("Settings")
-    env_name = _bound(page, bar.selectbox, "Environment", "env", options=list(ENVS), raw_link=raw_link,
+    env_name = bound_widget(page, bar.selectbox, "Environment", "env", options=list(ENVS), raw_link=raw_link,
                       on_change=_environment_changed,
                       help="; ".join(f"{name}: {cls.title}" for name, cls in ENVS.items()) + ". Choosing one also "
                            "chooses the agent its presets are measured with.")
-    agent_name = _bound(page, bar.selectbox, "Agent", "agent", options=list(AGENTS), raw_link=raw_link,
+    agent_name = bound_widget(page, bar.selectbox, "Agent", "agent", options=list(AGENTS), raw_link=raw_link,
+                        on_change=_agent_changed,
                         help="; ".join(f"{name}: {cls.title}" for name, cls in AGENTS.items()) + ". The random "
                              "agent is the floor every metric is read against.")
-    seed = _bound(page, bar.number_input, "Seed", "seed", min_value=0, max_value=MAX_SEED, value=0, step=1,
+    seed = bound_widget(page, bar.number_input, "Seed", "seed", min_value=0, max_value=MAX_SEED, value=0, step=1,
                   raw_link=raw_link, help="Same seed and settings give the same run, replayed from the cache.")
     contrast = guide(env_name).contrast
     fixed = (contrast[0],) if fix_contrast and contrast else ()
@@ -405,7 +408,7 @@ def sidebar_settings(page: str, fix_contrast: bool = False) -> Settings:
     bar.button("Reset to defaults", key=f"{page}_reset", on_click=_apply_values,
                args=(_defaults(env_name, agent_name),),
                help="Every setting back to its default (the link follows).")
-    _report_unknown_link_keys(page, raw_link)
+    report_unknown_link_keys(page, raw_link)
 
     def pick(rows):
         return {row["name"]: values[row["name"]] for row in rows}
@@ -425,7 +428,7 @@ def study_settings(page: str, study_name: str, page_keys: tuple[str, ...] = ()) 
     prefix = f"{study_name}_"
     bar = st.sidebar
     bar.header("Settings")
-    seed = _bound(page, bar.number_input, "Seed", prefix + "seed", min_value=0, max_value=MAX_SEED, value=0, step=1,
+    seed = bound_widget(page, bar.number_input, "Seed", prefix + "seed", min_value=0, max_value=MAX_SEED, value=0, step=1,
                   raw_link=raw_link, help="Same seed and settings give the same run, replayed from the cache.")
     rows = describe(study.Config)
     groups = getattr(study, "SIDEBAR_GROUPS", {})
@@ -439,7 +442,7 @@ def study_settings(page: str, study_name: str, page_keys: tuple[str, ...] = ()) 
     bar.button("Reset to defaults", key=f"{page}_reset", on_click=_apply_values,
                args=(study_values(study_name, {}),), help="Every setting back to its default (the link follows).")
     known = {prefix + "seed"} | {prefix + row["name"] for row in rows} | set(page_keys)
-    _report_unknown_link_keys(page, raw_link, known)
+    report_unknown_link_keys(page, raw_link, known)
     return checked(lambda: StudyRun.build(study_name, int(seed), values))
 
 
@@ -457,8 +460,19 @@ def preset_buttons(page: str, study_name: str, presets: dict[str, dict], group: 
 
 
 def _environment_changed() -> None:
-    """Callback of the environment picker: switch to the agent that environment's presets are measured with."""
-    st.session_state["agent"] = guide(st.session_state["env"]).agent
+    """Callback of the environment picker: the new environment's defaults, with the agent its presets
+    are measured with and that agent's defaults. A parameter that two environments share (`size`)
+    must not carry its old value over: the link leaves defaults out, so a carried value would be on
+    screen but not in the link, and the link would no longer reproduce the run. The seed and the
+    run's length are the visitor's, kept for every world (and written to the link when not default)."""
+    env_name = st.session_state["env"]
+    _apply_values(_defaults(env_name, guide(env_name).agent, keep=("seed", *LIMIT_NAMES)))
+
+
+def _agent_changed() -> None:
+    """Callback of the agent picker: the new agent's defaults (agents share names like `gamma`)."""
+    agent = AGENTS[st.session_state["agent"]]
+    _apply_values({"agent": agent.name, **{row["name"]: row["default"] for row in describe(agent.Config)}})
 
 
 def checked(make):
@@ -477,28 +491,28 @@ def _param_widget(page: str, container, row: dict, raw_link: dict, config_cls=No
     common = dict(help=row["help"], raw_link=raw_link, config_cls=config_cls or _owner_config(name), param=name)
     if name == "train_episode_length":
         options = sorted(set(EPISODE_LENGTH_CHOICES) | {default})
-        return _bound(page, container.segmented_control, "Training episode length (steps)", name, options=options,
+        return bound_widget(page, container.segmented_control, "Training episode length (steps)", name, options=options,
                       default=default, required=True,
                       **{**common, "help": row["help"] + ". 25 is the goal-misgeneralisation setting, 200 the cure."})
     if row["choices"]:
-        return _bound(page, container.selectbox, label, prefix + name, options=list(row["choices"]),
+        return bound_widget(page, container.selectbox, label, prefix + name, options=list(row["choices"]),
                       index=list(row["choices"]).index(default), **common)
     if isinstance(default, bool):
-        return _bound(page, container.toggle, label, prefix + name, value=default, **common)
+        return bound_widget(page, container.toggle, label, prefix + name, value=default, **common)
     if isinstance(default, int):
         step = 50_000 if name == "train_steps" else (1000 if default >= 1000 else 1)
-        return _bound(page, container.number_input, label, prefix + name, min_value=low, max_value=high, value=default,
+        return bound_widget(page, container.number_input, label, prefix + name, min_value=low, max_value=high, value=default,
                       step=step, **common)
     if isinstance(default, float):
         # about a tenth of the default's order of magnitude, so the +/- buttons make useful moves
         step = 10.0 ** (math.floor(math.log10(abs(default) or 1.0)) - 1)
-        return _bound(page, container.number_input, label, prefix + name, min_value=float(low) if low is not None else None,
+        return bound_widget(page, container.number_input, label, prefix + name, min_value=float(low) if low is not None else None,
                       max_value=float(high) if high is not None else None, value=float(default), step=step,
                       format="%g", **common)
-    return _bound(page, container.text_input, label, prefix + name, value=str(default), **common)
+    return bound_widget(page, container.text_input, label, prefix + name, value=str(default), **common)
 
 
-def _bound(page: str, widget, label: str, key: str, raw_link: dict, config_cls=None, param: str | None = None,
+def bound_widget(page: str, widget, label: str, key: str, raw_link: dict, config_cls=None, param: str | None = None,
            **kwargs):
     """A widget bound to the query parameter `key` (of `param` in `config_cls`, if it is a setting); a
     link value it refused becomes an error message.
@@ -507,7 +521,7 @@ def _bound(page: str, widget, label: str, key: str, raw_link: dict, config_cls=N
     would make links carry labels that the same widget then refuses. Options read as they are.
     """
     if "format_func" in kwargs:
-        raise TypeError("bound widgets take no format_func (see _bound's docstring)")
+        raise TypeError("bound widgets take no format_func (see bound_widget's docstring)")
     value = widget(label, key=key, bind="query-params", persist_state="session", **kwargs)
     raw = raw_link.get(key)
     if raw is not None and not _same(value, raw) and key not in st.session_state.get(APPLIED_NOW, ()):
@@ -553,18 +567,19 @@ def _known_link_keys() -> set[str]:
     return keys
 
 
-def _report_unknown_link_keys(page: str, raw_link: dict, known: set[str] | None = None) -> None:
+def report_unknown_link_keys(page: str, raw_link: dict, known: set[str] | None = None) -> None:
     # Streamlit's own parameters (embed, embed_options) are not ours to judge
     unknown = sorted(set(raw_link) - (known or _known_link_keys()) - {"embed", "embed_options"})
     for key in unknown:
         _add_notice(page, "error", f"Link parameter `{key}` is not a setting of this explorer and was ignored.")
 
 
-def _defaults(env_name: str, agent_name: str) -> dict:
+def _defaults(env_name: str, agent_name: str, keep: tuple[str, ...] = ()) -> dict:
+    """Widget values for every default of this environment and agent; the names in `keep` are left as they are."""
     values = {"env": env_name, "agent": agent_name, "seed": 0}
     for cls in (ENVS[env_name].Config, AGENTS[agent_name].Config, RunLimits):
         values.update({row["name"]: row["default"] for row in describe(cls)})
-    return values
+    return {key: value for key, value in values.items() if key not in keep or key not in st.session_state}
 
 
 def _experiment_values(experiment: Experiment) -> dict:
@@ -576,7 +591,7 @@ def _apply_values(values: dict) -> None:
     """Callback (runs before the widgets are drawn): set widgets, and so the link, to `values`.
 
     The page reads the link before its widgets write these values into it: for this one run, a
-    link value that differs from them is the visitor's change (see `_bound`), not a value refused."""
+    link value that differs from them is the visitor's change (see `bound_widget`), not a value refused."""
     for key, value in values.items():
         st.session_state[key] = value
     st.session_state[APPLIED] = set(values)
@@ -584,7 +599,7 @@ def _apply_values(values: dict) -> None:
 
 def page_toggle(page: str, label: str, key: str, help: str) -> bool:
     """A page-level switch in the sidebar, bound to the link like the settings."""
-    return _bound(page, st.sidebar.toggle, label, key, raw_link=st.query_params.to_dict(), value=False, help=help)
+    return bound_widget(page, st.sidebar.toggle, label, key, raw_link=st.query_params.to_dict(), value=False, help=help)
 
 
 def view_controls(page: str) -> tuple[int, int | None]:
@@ -595,10 +610,10 @@ def view_controls(page: str) -> tuple[int, int | None]:
     raw_link = st.query_params.to_dict()
     bar = st.sidebar
     bar.header("View")
-    shown = _bound(page, bar.segmented_control, "Episode to animate", "episode",
+    shown = bound_widget(page, bar.segmented_control, "Episode to animate", "episode",
                    options=list(range(1, RECORDED_EPISODES + 1)), default=1, required=True, raw_link=raw_link,
                    help="The first evaluation episodes of each split are recorded frame by frame.")
-    scope = _bound(page, bar.radio, "Goal plots show", "plots", options=["all", "episode"], raw_link=raw_link,
+    scope = bound_widget(page, bar.radio, "Goal plots show", "plots", options=["all", "episode"], raw_link=raw_link,
                    captions=["the mean over all evaluated episodes", "the animated episode only"])
     shown = shown or 1  # required, yet a client can still send no choice: the first episode
     return shown - 1, (shown - 1 if scope == "episode" else None)
@@ -609,7 +624,7 @@ def policy_moment_control(page: str, env_name: str) -> str:
 
     In the sidebar, drawn on every run, so the link keeps the choice while a run trains.
     """
-    return _bound(page, st.sidebar.radio, "Policy field at", "policy_at", options=list(POLICY_MOMENTS),
+    return bound_widget(page, st.sidebar.radio, "Policy field at", "policy_at", options=list(POLICY_MOMENTS),
                   captions=[_moment_label(env_name, moment) for moment in POLICY_MOMENTS],
                   raw_link=st.query_params.to_dict(),
                   help="The moment of the animated test episode at which the agent is put on every free cell.")
@@ -637,18 +652,21 @@ def training_controls(page: str, experiments: list, label: str = "Train", auto_s
     """Train and Stop buttons, training on a page's first visit (unless `auto_start` is off: a heavy
     job waits for the click), and the live progress panel.
 
-    Training runs in a child process (gmg.jobs); this page stays responsive and polls it from a
-    fragment. Settings that were trained before (by anyone on this server) replay from the cache.
+    Every run goes through the server's job queue (gmg.jobs): a child process each, at most
+    `caps.job_limit()` at once, the rest waiting with their place shown. This page stays responsive
+    and polls its jobs from a fragment. Settings that were trained before (by anyone on this
+    server) replay from the cache.
     """
     ss = st.session_state
     jobs = ss["jobs"].get(page, [])
-    running = any(job.running for job in jobs)
+    running = any(not job.finished for job in jobs)
     store = result_store()
     missing = [e for e in experiments if e not in store]
     row = st.container(horizontal=True, vertical_alignment="center")
     clicked = row.button(label, type="primary", key=f"{page}_train", disabled=running or not experiments,
                          icon=":material/play_arrow:")
-    if row.button("Stop", key=f"{page}_stop", disabled=not running, icon=":material/stop:"):
+    if row.button("Stop", key=f"{page}_stop", disabled=not running, icon=":material/stop:",
+                  help="Stops training; a partly trained agent is kept and shown, labelled with its steps."):
         for job in jobs:
             job.request_stop()
     first_visit = auto_start and page not in ss["auto_started"] and not ss["shown"].get(page)
@@ -659,16 +677,29 @@ def training_controls(page: str, experiments: list, label: str = "Train", auto_s
         if not missing:
             row.caption("Loaded from the cache: these settings were trained before.")
     if (clicked or first_visit) and missing and not running:
-        ss["jobs"][page] = [_job(e).start() for e in missing]
+        ss["jobs"][page] = job_queue().submit([_job(e) for e in missing])
         st.rerun()  # redraw with the job running: Stop enabled, progress polling
     _show_notices(page)
     _progress(page)
 
 
 def _job(run) -> TrainJob:
-    """An Experiment trains and evaluates (gmg.experiment.run); other jobs name their own `runner`."""
-    runner = getattr(run, "runner", None)
-    return TrainJob(run, runner=runner) if runner else TrainJob(run, RECORDED_EPISODES)
+    """A job owned by this browser session: when the session ends (the tab closed), the queue ends the job."""
+    ctx = get_script_run_ctx()
+    return TrainJob(run, RECORDED_EPISODES, owner=ctx.session_id if ctx else None)
+
+
+@st.cache_resource
+def job_queue() -> JobQueue:
+    """The server's one queue of runs: at most `caps.job_limit()` train at once, whoever started them."""
+    return JobQueue(caps.job_limit, owner_alive=_session_alive)
+
+
+def _session_alive(session_id: str) -> bool:
+    """Is this browser session still connected? (Runtime.is_active_session is safe from any thread.)"""
+    if not runtime.exists():
+        return True
+    return bool(runtime.get_instance().is_active_session(session_id))
 
 
 def _live_figure(run, rows: list[dict]) -> go.Figure | None:
@@ -682,10 +713,23 @@ def _live_figure(run, rows: list[dict]) -> go.Figure | None:
 
 
 def _live_figures(page: str, jobs: list[TrainJob]) -> None:
-    """What each job shows while it runs (a learning curve, or its own live view), side by side."""
-    figures = [fig for fig in (_live_figure(job.experiment, job.curve) for job in jobs) if fig is not None]
+    """What each started job shows while it runs (a learning curve, or its own live view), side by side."""
+    figures = [fig for fig in (_live_figure(job.experiment, job.curve) for job in jobs if job.started_at is not None)
+               if fig is not None]
     for i, (column, fig) in enumerate(zip(st.columns(len(figures) or 1), figures)):
         show_figure(fig, f"{page}_live_curve_{i}", column)
+
+
+def queue_message(jobs: list[TrainJob]) -> str | None:
+    """'Waiting: 2 runs ahead of yours ...' while any of these jobs waits for a place, else None."""
+    places = [ahead for ahead in (job_queue().ahead(job) for job in jobs) if ahead is not None]
+    if not places:
+        return None
+    ahead = min(places)
+    runs = "1 run" if ahead == 1 else f"{ahead} runs"
+    first = "yours starts next" if ahead == 0 else f"{runs} ahead of yours"
+    return (f"Waiting for a free place: this server trains {caps.job_limit()} at once; {first}. "
+            "It starts by itself; Stop leaves the queue.")
 
 
 def _progress(page: str) -> None:
@@ -693,45 +737,64 @@ def _progress(page: str) -> None:
     if not jobs:
         return
 
-    @st.fragment(run_every=POLL_SECONDS if any(job.running for job in jobs) else None)
+    @st.fragment(run_every=POLL_SECONDS if any(not job.finished for job in jobs) else None)
     def panel():
         if all(job.finished for job in jobs):
             _collect(page, jobs)
             st.rerun()
+        waiting = queue_message(jobs)
+        if waiting:
+            st.info(waiting, icon=":material/hourglass_top:")
+        started = [job for job in jobs if job.started_at is not None]
+        if not started:
+            return
         done = sum(1.0 if job.finished else job.progress for job in jobs) / len(jobs)
-        seconds = max(job.elapsed for job in jobs)
+        seconds = max(job.elapsed for job in started)
         state = "stopping" if any(job.stopped for job in jobs) else "training"
         evaluating = ""
         if done >= 1:
             evaluating = " (evaluating on train and test maps)" if isinstance(jobs[0].experiment, Experiment) else \
                 " (finishing)"
         st.progress(min(done, 1.0), text=f"{state.capitalize()}… {done:.0%} after {seconds:.1f} s{evaluating}")
-        _live_figures(page, jobs)
+        _live_figures(page, started)
 
     panel()
 
 
 def _collect(page: str, jobs: list[TrainJob]) -> None:
-    """Move finished jobs' results into the shared store and put them on display."""
+    """Move finished jobs' results into the shared store and put them on display.
+
+    A stopped experiment that got under way is kept under its own key (StoppedExperiment), so its
+    partly trained agent can be shown without ever standing in for the full run."""
     ss = st.session_state
     ss["jobs"][page] = []
-    failed = [job for job in jobs if job.error or job.stopped]
+    shown = []
     for job in jobs:
+        key, result = job.experiment, job.result
         if job.error:
             _add_notice(page, "error", f"Training failed: {job.error}")
-        elif job.stopped:
-            _add_notice(page, "warning", f"Training stopped at {job.progress:.0%}; nothing was kept.")
-        else:
-            result_store().put(job.experiment, job.result)
-            _remember(job.experiment)
-    if not failed:
-        ss["shown"][page] = tuple(job.experiment for job in jobs)
+            continue
+        if job.stopped:
+            steps = getattr(getattr(result, "trained", None), "steps_done", 0)
+            if not isinstance(key, Experiment) or not getattr(result, "rollouts", None) or not steps:
+                _add_notice(page, "warning", f"Stopped at {job.progress:.0%}; nothing was kept.")
+                continue
+            if result.trained.stopped:
+                key = StoppedExperiment.of(key, steps)
+                _add_notice(page, "warning", f"Stopped after {steps:,} of {key.limits.train_steps:,} training "
+                                             "steps: the partly trained agent is shown.")
+        result_store().put(key, result)
+        _remember(key)
+        shown.append(key)
+    if len(shown) == len(jobs):
+        ss["shown"][page] = tuple(shown)
 
 
 def shown_runs(page: str, experiments: list[Experiment]) -> list[tuple[Experiment, RunResult]] | None:
-    """The runs to display: the current settings if trained, else the page's last runs (kept on screen).
+    """The runs to display: the current settings if trained, else the page's last runs under a
+    warning that they are not the current settings (kept, so no input loses what was shown).
 
-    None (after saying why) when there is nothing to show yet.
+    None (after saying why) when there is nothing to show.
     """
     ss = st.session_state
     store = result_store()
@@ -739,17 +802,20 @@ def shown_runs(page: str, experiments: list[Experiment]) -> list[tuple[Experimen
         ss["shown"][page] = tuple(experiments)
     shown = ss["shown"].get(page, ())
     results = [store.get(e) for e in shown]
+    stale = tuple(experiments) != tuple(e.full if isinstance(e, StoppedExperiment) else e for e in shown)
+    busy = any(not job.finished for job in ss["jobs"].get(page, []))
     if not shown or any(r is None for r in results):
-        if any(job.running for job in ss["jobs"].get(page, [])):
+        if busy:
             st.info("Training in the background: the maps and plots appear here when it finishes.")
         else:
             st.info("Nothing trained yet with these settings: press the Train button above.")
         return None
     for experiment in shown:
         _remember(experiment)
-    if tuple(experiments) != shown:
-        st.caption(f"Showing the previous run ({describe_run(shown[0])}), not the current settings: "
-                   "press Train to run them.")
+    if stale:
+        st.warning(f"**The settings changed.** Below is the previous run ({describe_run(shown[0])}), not the "
+                   "current settings: " + ("the new run is training." if busy else "press Train to run them."),
+                   icon=":material/history:")
     return list(zip(shown, results))
 
 
@@ -770,6 +836,8 @@ def describe_run(experiment) -> str:
     inner = getattr(experiment, "experiment", None)
     if inner is not None:
         return describe_run(inner)
+    if isinstance(experiment, StoppedExperiment):
+        return f"{describe_run(experiment.full)}, stopped after {experiment.stopped_at:,} training steps"
     if isinstance(experiment, StudyRun):
         config, defaults = dataclasses.asdict(experiment.config), dataclasses.asdict(type(experiment.config)())
         return ", ".join([f"seed {experiment.seed}"] + [f"{k.replace('_', ' ')} {v}" for k, v in config.items()
@@ -957,7 +1025,7 @@ def downloads(page: str, reports: dict[str, dict], animation: go.Figure) -> None
         configs = {name: {k: report[k] for k in ("env", "agent", "seed", "config")} for name, report in reports.items()}
         columns[1].download_button("Config (JSON)", json.dumps(configs, indent=2), f"gmg_{page}_config.json",
                                    "application/json", on_click="ignore", icon=":material/download:")
-        columns[2].download_button("Animation (HTML)", lambda: animation.to_html(include_plotlyjs="cdn"),
+        columns[2].download_button("Animation (HTML)", lambda: animation.to_html(include_plotlyjs=True),
                                    f"gmg_{page}_animation.html", "text/html", on_click="ignore",
                                    icon=":material/download:")
         st.json(reports if len(reports) > 1 else next(iter(reports.values())), expanded=1)
@@ -970,7 +1038,7 @@ MIME = {".csv": "text/csv", ".json": "application/json", ".html": "text/html", "
 def moment_control(page: str, key: str, moments: int) -> int:
     """Sidebar 'View': which recorded moment of a continual run to replay (1-based), bound to the link."""
     st.sidebar.header("View")
-    return _bound(page, st.sidebar.slider, "Moment to replay", key, min_value=1, max_value=moments, value=moments,
+    return bound_widget(page, st.sidebar.slider, "Moment to replay", key, min_value=1, max_value=moments, value=moments,
                   raw_link=st.query_params.to_dict(),
                   help=f"{moments} moments are recorded, evenly spread over the run: 1 is the start, "
                        f"{moments} the end.")
@@ -1052,7 +1120,7 @@ def _study_diagnosis(run: StudyRun) -> dict:
 def seeds_control(page: str, key: str, default: int, high: int) -> int:
     """How many seeds a study trains, in the sidebar, bound to the link (at most `high`, or the server's cap)."""
     high = min(high, caps.count("seeds"))
-    return _bound(page, st.sidebar.number_input, "Seeds", key, min_value=1, max_value=high, value=default, step=1,
+    return bound_widget(page, st.sidebar.number_input, "Seeds", key, min_value=1, max_value=high, value=default, step=1,
                   raw_link=st.query_params.to_dict(),
                   help=f"Agents that differ only in their seed (at most {high} here; the command line takes more).")
 

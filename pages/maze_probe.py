@@ -4,21 +4,21 @@ import streamlit as st
 
 from gmg import probe, ui
 from gmg.agents import AGENTS
-from gmg.envs import ENVS
-from gmg.experiment import run
 from gmg.render import object_outcomes_figure
-from gmg.train import Experiment
+from gmg.train import MAX_SEED, Experiment
 
 PAGE = "maze_probe"
 # per environment: the diversity knob, and its values for "the failure" and "the cure" (benchmarks/README.md)
 KNOBS = {"maze": ("cheese_region", {"cheese in the corner": 1, "cheese anywhere (region 9)": 9}),
          "coin": ("random_coin_share", {"coin always at the end": 0.0, "coin randomised in 30%": 0.3})}
 AGENT = "explore_q"
+LEARNERS = [name for name, cls in AGENTS.items() if cls.learns]
+LINK_KEYS = ("probe_env", "probe_training", "probe_agent", "probe_seed")
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
-def trained_run(env_name: str, agent_name: str, seed: int, knob: str, value: float):
-    return run(Experiment.build(env_name, agent_name, seed, {knob: value, "eval_episodes": 20}), record=1)
+def training_default() -> None:
+    """Callback of the environment picker: that environment's failure setting."""
+    st.session_state["probe_training"] = next(iter(KNOBS[st.session_state["probe_env"]][1]))
 
 
 ui.init_state()
@@ -28,14 +28,24 @@ st.caption("Takes the first test level of a trained agent and replays it once pe
            "cheese moved there: green cells are where the agent got it, blue where it went to the end or corner "
            "without it. An agent that learned the location proxy paints most of the level blue.")
 bar = st.sidebar
-env_name = bar.selectbox("Environment", list(KNOBS), key="probe_env")
+link = st.query_params.to_dict()
+env_name = ui.bound_widget(PAGE, bar.selectbox, "Environment", "probe_env", options=list(KNOBS), raw_link=link,
+                           on_change=training_default)
 knob, presets = KNOBS[env_name]
-preset = bar.radio("Training", list(presets), key=f"probe_preset_{env_name}")
-agent_name = bar.selectbox("Agent", [name for name, cls in AGENTS.items() if cls.learns],
-                           index=[name for name, cls in AGENTS.items() if cls.learns].index(AGENT), key="probe_agent")
-seed = int(bar.number_input("Seed", 0, 1000, 0, key="probe_seed"))
-with st.spinner(f"Training on {ENVS[env_name].title} ({knob} = {presets[preset]})…"):
-    result = trained_run(env_name, agent_name, seed, knob, presets[preset])
+preset = ui.bound_widget(PAGE, bar.radio, "Training", "probe_training", options=list(presets), raw_link=link)
+agent_name = ui.bound_widget(PAGE, bar.selectbox, "Agent", "probe_agent", options=LEARNERS,
+                             index=LEARNERS.index(AGENT), raw_link=link)
+seed = ui.bound_widget(PAGE, bar.number_input, "Seed", "probe_seed", min_value=0, max_value=MAX_SEED, value=0,
+                       step=1, raw_link=link)
+ui.report_unknown_link_keys(PAGE, link, set(LINK_KEYS))
+experiment = ui.checked(lambda: Experiment.build(env_name, agent_name, int(seed),
+                                                 {knob: presets[preset], "eval_episodes": 20}))
+runs = [experiment] if experiment else []
+ui.training_controls(PAGE, runs)
+shown = ui.shown_runs(PAGE, runs)
+if shown is None:
+    st.stop()
+[(_, result)] = shown
 state = result.rollouts["test"].frames[0]
 outcomes = probe.object_outcomes(result.env, result.trained.agent, state)
 ui.show_figure(object_outcomes_figure(result.env, state, outcomes), "probe_map")

@@ -1,57 +1,60 @@
 """Sweep: train over values of one knob x seeds; test intended- and proxy-goal rates against the knob."""
 
-import plotly.graph_objects as go
 import streamlit as st
 
-from gmg import sweep, ui
+from gmg import render, sweep, ui
 from gmg.agents import AGENTS
 from gmg.envs import ENVS
-from gmg.render import ROLE_COLOURS, style
 
 PAGE = "sweep"
 # per environment: the knob, its default values and the learner (explore_q collects the objects that
 # training places off its route; linear_q rarely does, so its coin and maze sweeps stay flat)
-KNOBS = {"coin": ("random_coin_share", "0,0.1,0.3", "explore_q"),
-         "maze": ("cheese_region", "1,3,5,9", "explore_q"),
-         "monster": ("train_episode_length", "25,50,100,200", "linear_q")}
+KNOBS = {"monster": ("train_episode_length", "25,50,100,200", "linear_q"),
+         "coin": ("random_coin_share", "0,0.1,0.3", "explore_q"),
+         "maze": ("cheese_region", "1,3,5,9", "explore_q")}
 LEARNERS = [name for name, cls in AGENTS.items() if cls.learns]
+LINK_KEYS = ("sweep_env", "sweep_agent", "sweep_param", "sweep_values", "sweep_seeds")
+
+
+def knob_defaults() -> None:
+    """Callback of the environment picker: that environment's knob, values and learner."""
+    knob, values, agent = KNOBS[st.session_state["sweep_env"]]
+    st.session_state.update(sweep_param=knob, sweep_values=values, sweep_agent=agent)
+
 
 ui.init_state()
 ui.navigation_links()
 st.title("Sweep: how much diversity cures it")
-st.caption("Trains one agent per value of a parameter and seed (in parallel processes), then plots the test "
-           "rates of the intended and the proxy goal against the parameter, with the spread over seeds.")
+st.caption("Trains one agent per value of a parameter and seed (a background job, one run after another), then "
+           "plots the test rates of the intended and the proxy goal against the parameter, with the spread over "
+           "seeds. Every setting is in the link.")
 bar = st.sidebar
-env_name = bar.selectbox("Environment", list(KNOBS), key="sweep_env")
+link = st.query_params.to_dict()
+env_name = ui.bound_widget(PAGE, bar.selectbox, "Environment", "sweep_env", options=list(KNOBS), raw_link=link,
+                           on_change=knob_defaults)
 knob, default_values, default_agent = KNOBS[env_name]
-agent_name = bar.selectbox("Agent", LEARNERS, LEARNERS.index(default_agent), key=f"sweep_agent_{env_name}")
-param = bar.text_input("Parameter", knob, key=f"sweep_param_{env_name}")
-values = bar.text_input("Values (comma-separated)", default_values, key=f"sweep_values_{env_name}")
-seeds = bar.number_input("Seeds", 1, sweep.MAX_SEEDS, 3, key="sweep_seeds")
+agent_name = ui.bound_widget(PAGE, bar.selectbox, "Agent", "sweep_agent", options=LEARNERS,
+                             index=LEARNERS.index(default_agent), raw_link=link)
+param = ui.bound_widget(PAGE, bar.text_input, "Parameter", "sweep_param", value=knob, raw_link=link, max_chars=40)
+values = ui.bound_widget(PAGE, bar.text_input, "Values (comma-separated)", "sweep_values", value=default_values,
+                         raw_link=link, max_chars=200)
+seeds = ui.bound_widget(PAGE, bar.number_input, "Seeds", "sweep_seeds", min_value=1, max_value=sweep.MAX_SEEDS,
+                        value=3, step=1, raw_link=link)
+ui.report_unknown_link_keys(PAGE, link, set(LINK_KEYS))
 grid = ui.checked(lambda: sweep.Sweep(env_name, param.strip(), tuple(v.strip() for v in values.split(",")),
                                       int(seeds), agent_name))
-if grid is None or not st.button("Run the sweep", type="primary", icon=":material/play_arrow:"):
-    st.info(f"{ENVS[env_name].title}: press the button to train {0 if grid is None else len(grid.experiments())} "
-            "agents (finished runs are cached).")
+runs = [grid] if grid else []
+if grid:
+    st.caption(f"{ENVS[env_name].title}: {len(grid.experiments())} agents to train (finished sweeps are kept).")
+ui.training_controls(PAGE, runs, label="Run the sweep", auto_start=False)
+shown = ui.shown_runs(PAGE, runs)
+if shown is None:
     st.stop()
-
-progress = st.progress(0.0, text="Starting…")
-table = sweep.run_sweep(grid, on_progress=lambda done, total: progress.progress(
-    done / total, text=f"{done} of {total} runs done"))
-metrics = sweep.goal_metrics(env_name)
+[(grid, table)] = shown
 summary = sweep.summarise(table, grid.param)
-fig = go.Figure()
-for role in ("intended", "proxy"):
-    colour, goal = ROLE_COLOURS[role], ENVS[env_name].goals[role]
-    x = summary[grid.param].tolist()
-    fig.add_trace(go.Scatter(x=x + x[::-1], y=summary[f"{role}_max"].tolist() + summary[f"{role}_min"].tolist()[::-1],
-                             fill="toself", fillcolor=colour, opacity=0.2, line=dict(width=0), hoverinfo="skip",
-                             name=f"{goal}: min-max over seeds"))
-    fig.add_trace(go.Scatter(x=x, y=summary[f"{role}_mean"], mode="lines+markers", line=dict(color=colour),
-                             name=f"{goal} ({role} goal), mean: test {metrics[role]}"))
-fig.update_xaxes(title=grid.param)
-fig.update_yaxes(title="test rate")
-ui.show_figure(style(fig, f"{ENVS[env_name].title}: test goal rates against {grid.param}", 460), "sweep_plot")
-st.dataframe(summary.round(3))
-st.download_button("Runs (CSV)", table.to_csv(index=False), f"gmg_sweep_{env_name}_{grid.param}.csv", "text/csv",
+title = f"{ENVS[grid.env_name].title}: test goal rates against {grid.param.replace('_', ' ')}"
+ui.show_figure(render.sweep_figure(summary, grid.param, ENVS[grid.env_name].goals, sweep.goal_metrics(grid.env_name),
+                                   title), "sweep_plot")
+st.dataframe(summary.round(3), hide_index=True)
+st.download_button("Runs (CSV)", table.to_csv(index=False), f"gmg_sweep_{grid.env_name}_{grid.param}.csv", "text/csv",
                    on_click="ignore", icon=":material/download:")

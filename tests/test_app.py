@@ -1,12 +1,16 @@
 """The Streamlit app through AppTest: every page alone (as a cold deep link runs it) and routed by app.py."""
 
 import json
+import time
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from helpers import open_page, wait_for_training
+
+from gmg import ui
+from gmg.train import StoppedExperiment
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -112,20 +116,25 @@ def test_settings_that_cannot_work_show_an_error_and_keep_the_previous_result(fa
     at.sidebar.number_input(key="size").set_value(4).run()  # monsters can no longer start 5 cells away
     assert not at.exception
     assert any("cannot be trained" in e.value and "at most size-1" in e.value for e in at.error)
-    assert any("Showing the previous run" in c.value for c in at.caption)
+    assert any("The settings changed" in w.value and "not the current settings" in w.value for w in at.warning)
     assert len(animations(at)) == 1
     assert at.button(key="explore_train").disabled
 
 
-def test_stop_cancels_training_and_says_so():
+def test_stop_keeps_the_partly_trained_agent_labelled_with_its_steps():
     at = open_page("pages/explore.py", train_steps=5_000_000, eval_episodes=5)
     assert any(job.running for job in at.session_state["jobs"]["explore"])
     assert not at.button(key="explore_stop").disabled
+    time.sleep(1)  # let it train a little
     at.button(key="explore_stop").click().run()
     wait_for_training(at)
-    assert not at.exception
-    assert any("Training stopped" in w.value for w in at.warning)
-    assert not animations(at) and not at.session_state["shown"].get("explore")
+    assert_clean(at)
+    [stopped] = at.session_state["shown"]["explore"]
+    assert isinstance(stopped, StoppedExperiment) and 0 < stopped.stopped_at < 5_000_000
+    assert any(f"Stopped after {stopped.stopped_at:,} of 5,000,000 training steps" in w.value for w in at.warning)
+    assert len(animations(at)) == 1
+    assert not any("not the current settings" in w.value for w in at.warning)  # the settings did not change
+    assert ui.result_store().get(stopped.full) is None  # the full run's key stays free
 
 
 def test_recent_runs_restore_their_settings_from_the_cache(fast_overrides):
@@ -225,6 +234,7 @@ def test_tree_page_trains_and_shows_population_affinity_replay_and_references():
     assert any(m.value.startswith("**Capability**") for m in at.markdown)
     at.button(key="tree_diagnosis_2").click().run()  # mis-specified: the objective discounts at 0.8
     assert at.session_state["tree_gamma"] == 0.8 and at.session_state["tree_train_steps"] == 300_000
+    assert any("not the current settings" in w.value for w in at.warning)
     assert len(animations(at)[0]["frames"]) == 41
     labels = [m.label for m in at.metric]
     assert labels[-1] == "Went extinct / came back" and labels[0].startswith("Early")

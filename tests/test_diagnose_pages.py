@@ -75,4 +75,4 @@ def test_seeds_page_refuses_bad_counts(seeds, message):
     at.run()
     assert not at.exception
     assert any(message in e.value for e in at.error)
-    assert at.session_state["seeds"] == 20
+    assert at.session_state["seeds"] == 5  # the page's handful

@@ -132,21 +132,6 @@ def saved_run(fast_result, tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def small_maze_probe(monkeypatch):
-    """The cheese-moving page trains with the default length (about 20 s); here a tiny run stands in."""
-    import gmg.experiment
-    from gmg.train import RunLimits
-
-    real = gmg.experiment.run
-
-    def small(experiment, *args, **kwargs):
-        limits = RunLimits(train_steps=2048, n_envs=64, eval_episodes=experiment.limits.eval_episodes)
-        return real(dataclasses.replace(experiment, limits=limits), *args, **kwargs)
-
-    monkeypatch.setattr(gmg.experiment, "run", small)
-
-
-@pytest.fixture
 def short_tree_references(monkeypatch):
     """The Tree study measures its reference policies over 160k steps (seconds); a tenth does here."""
     from gmg.studies import tree
@@ -157,7 +142,7 @@ def short_tree_references(monkeypatch):
     tree.reference_policies.cache_clear()
 
 
-@pytest.mark.usefixtures("clear_streamlit_caches", "saved_run", "small_maze_probe", "short_tree_references")
+@pytest.mark.usefixtures("clear_streamlit_caches", "saved_run", "short_tree_references")
 @pytest.mark.parametrize("page", list(PAGES))
 def test_hostile_values_in_every_widget_are_refused_or_explained(page):
     spec = PAGES[page]
