@@ -24,7 +24,7 @@ from .agents import AGENTS
 from .envs import ENVS
 from .experiment import RunResult, summary
 from .jobs import ResultStore, TrainJob
-from .params import ParamError, describe, parse_value
+from .params import ParamError, clip, describe, parse_value
 from .storage import RunStore, StorageError
 from .studies import STUDIES, StudyRun
 from .train import MAX_SEED, Experiment, RunLimits
@@ -508,11 +508,18 @@ def _bound(page: str, widget, label: str, key: str, raw_link: dict, config_cls=N
     """
     if "format_func" in kwargs:
         raise TypeError("bound widgets take no format_func (see _bound's docstring)")
-    value = widget(label, key=key, bind="query-params", persist_state="session", **kwargs)
     raw = raw_link.get(key)
+    bind = "query-params"
+    if raw is not None and type(kwargs.get("value")) is int and not _finite(raw):
+        # Streamlit 1.67 reads a link's number as a float, and an integer field (number input, slider)
+        # raises OverflowError on inf (`inf`, `1e999`, 400 digits), uncaught: the page would fail.
+        # So, for this run, the widget is not bound and the value leaves the link; reported below
+        bind = None
+        del st.query_params[key]
+    value = widget(label, key=key, bind=bind, persist_state="session", **kwargs)
     if raw is not None and not _same(value, raw) and key not in st.session_state.get(APPLIED_NOW, ()):
-        _add_notice(page, "error", f"Link parameter `{key}={raw}` was ignored{_why(param or key, raw, config_cls, kwargs)}. "
-                                   f"Using {value}.")
+        _add_notice(page, "error", f"Link parameter `{clip(key)}={clip(raw)}` was ignored{_why(param or key, raw, config_cls, kwargs)}. "
+                                   f"Using {clip(value)}.")
     return value
 
 
@@ -528,6 +535,13 @@ def _why(key: str, raw: str, config_cls, widget_kwargs: dict) -> str:
     if "min_value" in widget_kwargs:
         return f": {key} must be a number between {widget_kwargs['min_value']} and {widget_kwargs['max_value']}"
     return ""
+
+
+def _finite(raw: str) -> bool:
+    try:
+        return math.isfinite(float(raw))
+    except ValueError:
+        return True  # not a number at all: Streamlit refuses it itself
 
 
 def _same(value, raw: str) -> bool:
@@ -557,7 +571,7 @@ def _report_unknown_link_keys(page: str, raw_link: dict, known: set[str] | None 
     # Streamlit's own parameters (embed, embed_options) are not ours to judge
     unknown = sorted(set(raw_link) - (known or _known_link_keys()) - {"embed", "embed_options"})
     for key in unknown:
-        _add_notice(page, "error", f"Link parameter `{key}` is not a setting of this explorer and was ignored.")
+        _add_notice(page, "error", f"Link parameter `{clip(key)}` is not a setting of this explorer and was ignored.")
 
 
 def _defaults(env_name: str, agent_name: str) -> dict:

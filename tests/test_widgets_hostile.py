@@ -221,3 +221,20 @@ def test_the_shortest_tree_run_allowed_can_be_summarised():
 
     summary = tree.summary(run_study(StudyRun.build("tree", 0, {"train_steps": "1000", "probe_every": "1000"})))
     assert summary["phases"]["early"] is None and summary["phases"]["late"]["copies"] == 1
+
+
+@pytest.mark.usefixtures("clear_streamlit_caches")
+def test_a_hostile_link_is_quoted_in_at_most_40_characters():
+    """A link value, or a link key, of any length is named in the notice, not echoed whole."""
+    at = AppTest.from_file(str(ROOT / "pages" / "seeds.py"), default_timeout=60)  # it waits for a click to train
+    # seed and seeds: Streamlit itself failed on an infinite integer before (OverflowError)
+    at.query_params.update({"size": LONG, "seed": "9" * 400, "seeds": "inf", "y" * 1000: "1"})
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    errors = [e.value for e in at.error]
+    assert any("`size=xxx" in e for e in errors) and any("`seed=999" in e for e in errors), errors
+    assert any("`seeds=inf` was ignored" in e for e in errors), errors
+    at.run()  # and the next run binds the widgets again
+    assert not at.exception and "seeds" not in at.query_params and at.sidebar.number_input(key="seeds").value == 20
+    assert any("is not a setting" in e for e in errors), errors
+    assert all("x" * 41 not in e and "9" * 41 not in e and "y" * 41 not in e for e in errors), errors
