@@ -29,6 +29,11 @@ COUNTS = {
     "seeds": (20, 500, "agents in one seed study (default 20; the Seed variance page offers at most 100)"),
     "sweep_values": (4, 12, "values in one sweep (the Sweep page's default grids have up to 4)"),
     "sweep_runs": (12, 120, "trainings in one sweep, values x seeds (the Sweep page's default: 4 x 3)"),
+    # saved runs (gmg.storage): a run takes about 20-200 KB, mostly its training curve
+    "saved_runs": (1, 100, "saved runs per visitor (or in the operator's shared folder)"),
+    "saved_mb": (1, 100, "megabytes of saved runs per visitor (or in the shared folder)"),
+    "saved_runs_total": (1, 5000, "saved runs of all visitors together"),
+    "saved_mb_total": (1, 2000, "megabytes of saved runs of all visitors together"),
 }
 
 

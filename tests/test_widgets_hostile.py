@@ -19,10 +19,11 @@ from streamlit.testing.v1 import AppTest
 from helpers import wait_for_training
 
 from gmg import ui
-from gmg.storage import RunStore
+from gmg.storage import RunStore, new_owner
 from gmg.studies import StudyRun, run_study
 
 ROOT = Path(__file__).resolve().parents[1]
+OWNER = new_owner()  # the visitor whose saved run the Saved runs page shows
 TINY = {"train_steps": "2048", "n_envs": "64", "eval_episodes": "4"}
 
 LONG = "x" * 100_000
@@ -68,7 +69,7 @@ PAGES = {
                          "expressions_eval_dialogues": "50"}, trains=True),
     "maze_probe": Page({}),
     # an option that is not offered empties the choice (Streamlit's reset): the saved runs themselves stay
-    "runs": Page({}, setup=(("multiselect", "runs_open", ["saved run"]),), keeps="saved"),
+    "runs": Page({"owner": OWNER}, setup=(("multiselect", "runs_open", ["saved run"]),), keeps="saved"),
 }
 
 
@@ -120,7 +121,7 @@ def kept_state(at: AppTest, page: str) -> tuple:
     """What must survive hostile input: the runs on display and how many figures show them, or the
     saved runs the page lists."""
     if PAGES[page].keeps == "saved":
-        return tuple(at.dataframe[0].value["name"]), tuple(run.name for run in RunStore().list())
+        return tuple(at.dataframe[0].value["name"]), tuple(run.name for run in RunStore(OWNER).list())
     shown = at.session_state["shown"].get(page) if "shown" in at.session_state else None
     return shown, len(at.get("plotly_chart"))
 
@@ -128,7 +129,7 @@ def kept_state(at: AppTest, page: str) -> tuple:
 @pytest.fixture
 def saved_run(fast_result, tmp_path, monkeypatch):
     monkeypatch.setenv("GMG_RUN_STORE", str(tmp_path))
-    RunStore(tmp_path).save("saved run", fast_result)
+    RunStore(OWNER, tmp_path).save("saved run", fast_result)
 
 
 @pytest.fixture
@@ -205,7 +206,7 @@ def test_hostile_values_in_every_widget_are_refused_or_explained(page):
             at.button(key=spec.follow_up).click().run()
             assert not at.exception, (where, [e.message[:300] for e in at.exception])
             # refused with an error, or clamped: what was saved is a name the store lists (e.g. cut to 64 characters)
-            saved = {run.name for run in RunStore().list()}
+            saved = {run.name for run in RunStore(at.session_state["run_owner"]).list()}
             assert at.error or at.success, (where, "the click did nothing visible")
             assert all(any(f'"{name}"' in s.value for name in saved) for s in at.success), (where, saved)
         assert kept_state(at, page) == before, (where, "what the page showed changed or disappeared")
