@@ -254,6 +254,34 @@ def init_state() -> None:
     ss.setdefault("history", [])  # recent Experiments, newest first
     ss.setdefault("notices", {})  # page -> [(kind, message)] kept until the next Train click
     ss.setdefault("auto_started", set())  # pages that already trained on their first visit
+    oversized_link_notice()
+
+
+# Streamlit 1.67 drops a whole query string beyond these limits (streamlit.runtime.state.query_params,
+# CLIENT_STATE_QUERY_STRING_MAX_FIELDS and _MAX_LENGTH), silently: the page runs with the defaults
+LINK_MAX_FIELDS, LINK_MAX_CHARACTERS = 1000, 512 * 1024
+OVERSIZED_LINK_HTML = f"""<div class="gmg-oversized-link" role="alert" style="display: none; padding: 0.75rem 1rem;
+border-radius: 0.5rem; background: rgba(255, 43, 43, 0.09); color: rgb(125, 53, 59);">This link has more than
+{LINK_MAX_FIELDS} parameters (or more than {LINK_MAX_CHARACTERS // 1024} KiB): Streamlit ignored all of them, so this
+page shows the default settings, not the link's.</div>
+<script>
+for (const notice of document.querySelectorAll(".gmg-oversized-link")) {{
+  const query = window.location.search.replace(/^\\?/, "");
+  const over = query && (query.split("&").length > {LINK_MAX_FIELDS} || query.length > {LINK_MAX_CHARACTERS});
+  notice.style.display = over ? "block" : "none";
+}}
+</script>"""
+
+
+def oversized_link_notice() -> None:
+    """A notice on the page when the link was too large for Streamlit, which then drops all of it.
+
+    The server cannot tell: Streamlit empties the query string before the page runs, st.context.url
+    has no query, and the browser sends no Referer with the WebSocket's handshake (measured with
+    chromium). The browser still shows the link, so a small static script (nothing of the link is
+    written into the page) counts its parameters as Streamlit does and reveals the notice.
+    """
+    st.html(OVERSIZED_LINK_HTML, unsafe_allow_javascript=True)
 
 
 def page_link(path: str, label: str, icon: str, container=None) -> None:

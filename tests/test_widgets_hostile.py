@@ -239,3 +239,14 @@ def test_a_hostile_link_is_quoted_in_at_most_40_characters():
     assert not at.exception and "seeds" not in at.query_params and at.sidebar.number_input(key="seeds").value == 20
     assert any("is not a setting" in e for e in errors), errors
     assert all("x" * 41 not in e and "9" * 41 not in e and "y" * 41 not in e for e in errors), errors
+
+
+def test_the_oversized_link_notice_uses_streamlits_own_limits():
+    """Streamlit drops a query string beyond these (the notice itself is shown by the browser: tests/e2e)."""
+    from streamlit.runtime.state import query_params
+
+    assert ui.LINK_MAX_FIELDS == query_params.CLIENT_STATE_QUERY_STRING_MAX_FIELDS
+    assert ui.LINK_MAX_CHARACTERS == query_params.CLIENT_STATE_QUERY_STRING_MAX_LENGTH
+    too_many = "&".join(f"p{i}=1" for i in range(ui.LINK_MAX_FIELDS + 1))
+    assert query_params.sanitize_query_string(too_many) == ""
+    assert query_params.sanitize_query_string(too_many.rsplit("&", 1)[0]) != ""
