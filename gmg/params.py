@@ -26,11 +26,15 @@ def clip(text, limit: int = QUOTED) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
+def plain(text: str) -> bool:
+    """Whether `text` has nothing that Python's int() and float() read as part of a number and a reader
+    of a link, a command or a run.json does not: other scripts' digits ('١٢' is 12), '_' separators."""
+    return text.isascii() and "_" not in text
+
+
 def ascii_number(text: str, kind=float):
-    """`kind(text)` for a number written in ASCII: Python's int() and float() also read other scripts'
-    digits ('١٢' is 12) and '_' separators, which a reader of a link, a command or a run.json does not
-    take for that number. Raises ValueError."""
-    if not text.isascii() or "_" in text:
+    """`kind(text)` for a number written in plain ASCII (see `plain`); raises ValueError."""
+    if not plain(text):
         raise ValueError("not an ASCII number")
     return kind(text)
 

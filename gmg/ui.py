@@ -24,7 +24,7 @@ from .agents import AGENTS
 from .envs import ENVS
 from .experiment import RunResult, summary
 from .jobs import ResultStore, TrainJob
-from .params import ParamError, clip, describe, parse_value
+from .params import ParamError, clip, describe, parse_value, plain
 from .storage import OWNER, SHARED, RunExists, RunStore, StorageError, new_owner, shared
 from .studies import STUDIES, StudyRun
 from .train import MAX_SEED, Experiment, RunLimits
@@ -538,10 +538,8 @@ def _bound(page: str, widget, label: str, key: str, raw_link: dict, config_cls=N
         raise TypeError("bound widgets take no format_func (see _bound's docstring)")
     raw = raw_link.get(key)
     bind = "query-params"
-    if raw is not None and type(kwargs.get("value")) is int and not _finite(raw):
-        # Streamlit 1.67 reads a link's number as a float, and an integer field (number input, slider)
-        # raises OverflowError on inf (`inf`, `1e999`, 400 digits), uncaught: the page would fail.
-        # So, for this run, the widget is not bound and the value leaves the link; reported below
+    if raw is not None and _unreadable_number(raw, kwargs.get("value")):
+        # for this run, the widget is not bound and the value leaves the link; reported below
         bind = None
         del st.query_params[key]
     value = widget(label, key=key, bind=bind, persist_state="session", **kwargs)
@@ -565,11 +563,18 @@ def _why(key: str, raw: str, config_cls, widget_kwargs: dict) -> str:
     return ""
 
 
-def _finite(raw: str) -> bool:
+def _unreadable_number(raw: str, value) -> bool:
+    """A link value a number field (of default `value`) must not take, though Streamlit 1.67 would: it
+    reads the link with float(), so '١٢' is 12 (params.plain), and on inf (`inf`, `1e999`, 400 digits)
+    an integer field (number input, slider) raises OverflowError, uncaught: the page would fail."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    if not plain(raw):
+        return True
     try:
-        return math.isfinite(float(raw))
+        return isinstance(value, int) and not math.isfinite(float(raw))
     except ValueError:
-        return True  # not a number at all: Streamlit refuses it itself
+        return False  # not a number: Streamlit refuses it itself
 
 
 def _same(value, raw: str) -> bool:

@@ -235,10 +235,23 @@ def test_a_hostile_link_is_quoted_in_at_most_40_characters():
     errors = [e.value for e in at.error]
     assert any("`size=xxx" in e for e in errors) and any("`seed=999" in e for e in errors), errors
     assert any("`seeds=inf` was ignored" in e for e in errors), errors
-    at.run()  # and the next run binds the widgets again
-    assert not at.exception and "seeds" not in at.query_params and at.sidebar.number_input(key="seeds").value == 20
     assert any("is not a setting" in e for e in errors), errors
     assert all("x" * 41 not in e and "9" * 41 not in e and "y" * 41 not in e for e in errors), errors
+    at.run()  # and the next run binds the widgets again
+    assert not at.exception and "seeds" not in at.query_params and at.sidebar.number_input(key="seeds").value == 20
+
+
+@pytest.mark.usefixtures("clear_streamlit_caches")
+def test_a_link_number_in_other_digits_is_refused_like_on_the_command_line():
+    """Streamlit's number fields read a link with float(), which takes '١٢' for 12: refused, as --set size=١٢ is."""
+    at = AppTest.from_file(str(ROOT / "pages" / "seeds.py"), default_timeout=60)
+    at.query_params.update({"size": "\u0661\u0662", "seed": "\u0663", "gamma": "0.9_5"})
+    at.run()
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "`size=\u0661\u0662` was ignored: size must be of type int" in errors, errors
+    assert "`seed=\u0663` was ignored" in errors and "`gamma=0.9_5` was ignored" in errors, errors
+    assert at.sidebar.number_input(key="seed").value == 0 and at.session_state["size"] != 12
 
 
 def test_the_oversized_link_notice_uses_streamlits_own_limits():
