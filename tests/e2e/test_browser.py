@@ -119,3 +119,18 @@ def test_a_link_streamlit_drops_for_its_size_says_so_on_the_page(app_url, page):
     wait_until_idle(page)
     expect(notice).to_be_visible(timeout=10_000)
     expect(page.get_by_test_id("stSidebar").get_by_label("Seed", exact=True)).to_have_value("0")  # the link was dropped
+
+
+def test_the_key_to_saved_runs_stays_in_the_saved_runs_pages_link(app_url, page):
+    """Only the Saved runs page's link carries the visitor's key (ui.run_owner): moving on drops it from the
+    link, so another page's link shared does not share the runs; coming back in the session restores it."""
+    page.goto(f"{app_url}/runs")
+    wait_until_idle(page)
+    page.wait_for_url(re.compile(r"/runs\?owner=[A-Za-z0-9_-]{24}$"))
+    own = page.url
+    page.get_by_test_id("stSidebar").get_by_text("Seed variance").click()  # trains on a click only
+    wait_until_idle(page)
+    page.wait_for_url(re.compile(r"/seeds$"))
+    page.get_by_test_id("stSidebar").get_by_text("Saved runs").click()
+    wait_until_idle(page)
+    page.wait_for_url(own)
