@@ -269,6 +269,9 @@ for (const notice of document.querySelectorAll(".gmg-oversized-link")) {{
   const query = window.location.search.replace(/^\\?/, "");
   const over = query && (query.split("&").length > {LINK_MAX_FIELDS} || query.length > {LINK_MAX_CHARACTERS});
   notice.style.display = over ? "block" : "none";
+  // hidden, its element takes no room either (the page's gap between elements)
+  const element = notice.closest("[data-testid='stElementContainer']");
+  if (element) element.style.display = notice.style.display;
 }}
 </script>"""
 
