@@ -136,8 +136,9 @@ def closed_tabs(browser, url: str, server: subprocess.Popen, tabs: int = 8) -> N
     for i in range(tabs):
         context = browser.new_context()
         page = context.new_page()
-        page.goto(f"{url}/explore?seed={90_000 + i}&train_steps=5000000&n_envs=4096&eval_episodes=2000")
-        page.locator("[data-testid='stProgress'], [data-testid='stAlert']").first.wait_for(timeout=60_000)
+        page.goto(f"{url}/explore?seed={90_000 + i}&train_steps=5000000&n_envs=4096&eval_episodes=2000",
+                  wait_until="commit", timeout=120_000)
+        page.locator("[data-testid='stProgress'], [data-testid='stAlert']").first.wait_for(timeout=120_000)
         contexts.append(context)
     busy = len(descendants(server.pid))
     for context in contexts:
@@ -156,12 +157,12 @@ def killed_server(browser, url: str, server: subprocess.Popen) -> None:
     pages = []
     for link in links:
         page = browser.new_page()
-        page.goto(f"{url}/{link}")
+        page.goto(f"{url}/{link}", wait_until="commit", timeout=120_000)
         pages.append(page)
     for link, button in (("seeds?seed=9&train_steps=5000000", "Train every seed"), ("sweep", "Run the sweep")):
         page = browser.new_page()
-        page.goto(f"{url}/{link}")
-        page.get_by_role("button", name=button).click()
+        page.goto(f"{url}/{link}", wait_until="commit", timeout=120_000)
+        page.get_by_role("button", name=button).click(timeout=120_000)
         pages.append(page)
     time.sleep(5)
     started = descendants(server.pid)

@@ -31,6 +31,11 @@ COUNTS = {
     "sweep_runs": (12, 120, "trainings in one sweep, values x seeds (the Sweep page's default: 4 x 3)"),
     "jobs": (1, 64, "runs training at once on the whole server, one process each; the rest wait in a queue "
                     "(default: one per core)"),
+    # saved runs (gmg.storage): a run takes about 20-200 KB, mostly its training curve
+    "saved_runs": (1, 100, "saved runs per visitor (or in the operator's shared folder)"),
+    "saved_mb": (1, 100, "megabytes of saved runs per visitor (or in the shared folder)"),
+    "saved_runs_total": (1, 5000, "saved runs of all visitors together"),
+    "saved_mb_total": (1, 2000, "megabytes of saved runs of all visitors together"),
 }
 
 

@@ -34,7 +34,7 @@ from . import seeds as seed_study
 from . import sweep as sweeps
 from .agents import AGENTS
 from .envs import ENVS
-from .params import ParamError
+from .params import ParamError, ascii_number, clip
 from .studies import STUDIES, StudyRun, run_study
 from .train import MAX_SEED, Experiment, RunLimits
 
@@ -56,24 +56,20 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see `python -m {self.prog} --help`)")  # prog: "gmg experiment"
 
 
-def _clip(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[:limit] + "..."
-
-
 def _name(kind: str, raw: str, known) -> str:
     """Check a registry name (environment or agent) before it reaches any message verbatim."""
     if raw not in known:
-        raise UsageError(f"unknown {kind} {_clip(raw)!r}; known: {', '.join(known)}")
+        raise UsageError(f"unknown {kind} {clip(raw)!r}; known: {', '.join(known)}")
     return raw
 
 
 def _seed(raw: str) -> int:
     try:
-        value = int(raw.strip())
+        value = ascii_number(raw.strip(), int)
     except ValueError:
         value = None
     if value is None or not 0 <= value <= MAX_SEED:
-        raise UsageError(f"--seed must be an integer between 0 and {MAX_SEED}, got {_clip(raw)!r}")
+        raise UsageError(f"--seed must be an integer between 0 and {MAX_SEED}, got {clip(raw)!r}")
     return value
 
 
@@ -90,9 +86,9 @@ def _overrides(args) -> dict[str, str]:
         name, sep, value = item.partition("=")
         name = name.strip()
         if not sep or not name:
-            raise UsageError(f"--set expects NAME=VALUE, got {_clip(item)!r}")
+            raise UsageError(f"--set expects NAME=VALUE, got {clip(item)!r}")
         if len(name) > MAX_NAME:
-            raise UsageError(f"unknown parameter {_clip(name)!r} (name too long); see `python -m gmg list`")
+            raise UsageError(f"unknown parameter {clip(name)!r} (name too long); see `python -m gmg list`")
         put(name, value, f"--set {name}=...")
     if args.train_steps is not None:
         put("train_steps", args.train_steps, "--train-steps and --set train_steps")
@@ -322,9 +318,9 @@ def _sweep(args, out, err) -> int:
         raise UsageError("sweep needs --param NAME and --values V1,V2,...")
     values = tuple(v.strip() for v in args.values.split(","))
     if len(values) > sweeps.MAX_VALUES or not all(values):
-        raise UsageError(f"--values takes 1 to {sweeps.MAX_VALUES} comma-separated values, got {_clip(args.values)!r}")
+        raise UsageError(f"--values takes 1 to {sweeps.MAX_VALUES} comma-separated values, got {clip(args.values)!r}")
     overrides = tuple((k, v) for k, v in _overrides(args).items())
-    sweep = sweeps.Sweep(base.env_name, _clip(args.param, MAX_NAME), values,
+    sweep = sweeps.Sweep(base.env_name, clip(args.param, MAX_NAME), values,
                          _count("--seeds", args.seeds, 1, sweeps.MAX_SEEDS), base.agent_name, overrides)
     workers = None if args.workers is None else _count("--workers", args.workers, 1, 64)
     show = None
@@ -342,11 +338,11 @@ def _sweep(args, out, err) -> int:
 
 def _count(flag: str, raw: str, low: int, high: int) -> int:
     try:
-        value = int(raw.strip())
+        value = ascii_number(raw.strip(), int)
     except ValueError:
         value = None
     if value is None or not low <= value <= high:
-        raise UsageError(f"{flag} must be an integer between {low} and {high}, got {_clip(raw)!r}")
+        raise UsageError(f"{flag} must be an integer between {low} and {high}, got {clip(raw)!r}")
     return value
 
 
@@ -425,7 +421,7 @@ def main(argv: Sequence[str] | None = None, out=None, err=None) -> int:
         return {"experiment": _experiment, "diagnose": _diagnose, "seeds": _seeds, "sweep": _sweep}[args.command](args, out, err)
     except (UsageError, ParamError) as e:
         line = " ".join(str(e).split())
-        err.write(f"gmg: error: {_clip(line, MAX_LINE)}\n")
+        err.write(f"gmg: error: {clip(line, MAX_LINE)}\n")
         return EXIT_USAGE
     except KeyboardInterrupt:
         err.write("gmg: interrupted\n")
@@ -434,5 +430,5 @@ def main(argv: Sequence[str] | None = None, out=None, err=None) -> int:
         if os.environ.get("GMG_DEBUG"):
             raise
         line = " ".join(f"{type(e).__name__}: {e}".split())
-        err.write(f"gmg: internal error: {_clip(line, MAX_LINE)} (set GMG_DEBUG=1 for the traceback)\n")
+        err.write(f"gmg: internal error: {clip(line, MAX_LINE)} (set GMG_DEBUG=1 for the traceback)\n")
         return EXIT_INTERNAL

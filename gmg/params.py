@@ -13,8 +13,30 @@ import math
 from typing import Any
 
 
+QUOTED = 40  # characters of a user's value a message quotes: enough to recognise it, never a flood
+
+
 class ParamError(ValueError):
     """A parameter name or value that cannot be used; the message is meant for the user."""
+
+
+def clip(text, limit: int = QUOTED) -> str:
+    """`text` (any value, as a string) cut to `limit` characters, for quoting user input in a message."""
+    text = str(text)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def plain(text: str) -> bool:
+    """Whether `text` has nothing that Python's int() and float() read as part of a number and a reader
+    of a link, a command or a run.json does not: other scripts' digits ('١٢' is 12), '_' separators."""
+    return text.isascii() and "_" not in text
+
+
+def ascii_number(text: str, kind=float):
+    """`kind(text)` for a number written in plain ASCII (see `plain`); raises ValueError."""
+    if not plain(text):
+        raise ValueError("not an ASCII number")
+    return kind(text)
 
 
 def param(default, help: str, low=None, high=None, choices=None):
@@ -68,7 +90,7 @@ def parse_value(config_cls, name: str, raw: Any):
     """Convert `raw` (a string from the CLI/URL, or a value from a widget) and check its range."""
     known = fields(config_cls)
     if name not in known:
-        raise ParamError(f"unknown parameter {str(name)[:40]!r}; known: {', '.join(known)}")
+        raise ParamError(f"unknown parameter {clip(name)!r}; known: {', '.join(known)}")
     f = known[name]
     kind = type(f.default)
     meta = f.metadata
@@ -86,24 +108,24 @@ def parse_value(config_cls, name: str, raw: Any):
             else:
                 raise ValueError
         elif kind is int:
-            as_float = float(text)
+            as_float = ascii_number(text)
             if not as_float.is_integer():
                 raise ValueError
             value = int(as_float)
         elif kind is float:
-            value = float(text)
+            value = ascii_number(text)
         else:
             value = text
     except (ValueError, OverflowError):
-        raise ParamError(f"{name} must be of type {kind.__name__}, got {text[:40]!r}") from None
+        raise ParamError(f"{name} must be of type {kind.__name__}, got {clip(text)!r}") from None
     if kind is float and not math.isfinite(value):
-        raise ParamError(f"{name} must be a finite number, got {text[:40]!r}")
+        raise ParamError(f"{name} must be a finite number, got {clip(text)!r}")
     if meta.get("choices") and value not in meta["choices"]:
-        raise ParamError(f"{name} must be one of {list(meta['choices'])}, got {value!r}")
+        raise ParamError(f"{name} must be one of {list(meta['choices'])}, got {clip(value)!r}")
     low, high = meta.get("low"), _high(name, meta)
     if (low is not None and value < low) or (high is not None and value > high):
         capped = " (capped on this server)" if high != meta.get("high") else ""
-        raise ParamError(f"{name} must be between {low} and {high}{capped}, got {value}")
+        raise ParamError(f"{name} must be between {low} and {high}{capped}, got {clip(text)}")
     return value
 
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from .agents import AGENTS
 from .envs import ENVS
-from .params import ParamError, param, with_overrides
+from .params import ParamError, clip, param, with_overrides
 
 
 @dataclass(frozen=True)
@@ -42,9 +42,9 @@ class Experiment:
         if not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
             raise ParamError(f"seed must be an integer between 0 and {MAX_SEED}, got {str(self.seed)[:40]!r}")
         if self.env_name not in ENVS:
-            raise ParamError(f"unknown environment {self.env_name!r}; known: {', '.join(ENVS)}")
+            raise ParamError(f"unknown environment {clip(self.env_name)!r}; known: {', '.join(ENVS)}")
         if self.agent_name not in AGENTS:
-            raise ParamError(f"unknown agent {self.agent_name!r}; known: {', '.join(AGENTS)}")
+            raise ParamError(f"unknown agent {clip(self.agent_name)!r}; known: {', '.join(AGENTS)}")
         if self.env_config is None:
             object.__setattr__(self, "env_config", ENVS[self.env_name].Config())
         if self.agent_config is None:

@@ -26,8 +26,8 @@ from .agents import AGENTS
 from .envs import ENVS
 from .experiment import RunResult, summary
 from .jobs import JobQueue, ResultStore, TrainJob
-from .params import ParamError, describe, parse_value
-from .storage import RunStore, StorageError
+from .params import ParamError, clip, describe, parse_value, plain
+from .storage import OWNER, SHARED, RunExists, RunStore, SavedExperiment, StorageError, new_owner, shared
 from .studies import STUDIES, StudyRun
 from .train import MAX_SEED, Experiment, RunLimits, StoppedExperiment
 
@@ -256,6 +256,38 @@ def init_state() -> None:
     ss.setdefault("history", [])  # recent Experiments, newest first
     ss.setdefault("notices", {})  # page -> [(kind, message)] kept until the next Train click
     ss.setdefault("auto_started", set())  # pages that already trained on their first visit
+    ss.setdefault("last_started", {})  # page -> the runs it last started
+    oversized_link_notice()
+
+
+# Streamlit 1.67 drops a whole query string beyond these limits (streamlit.runtime.state.query_params,
+# CLIENT_STATE_QUERY_STRING_MAX_FIELDS and _MAX_LENGTH), silently: the page runs with the defaults
+LINK_MAX_FIELDS, LINK_MAX_CHARACTERS = 1000, 512 * 1024
+OVERSIZED_LINK_HTML = f"""<div class="gmg-oversized-link" role="alert" style="display: none; padding: 0.75rem 1rem;
+border-radius: 0.5rem; background: rgba(255, 43, 43, 0.09); color: rgb(125, 53, 59);">This link has more than
+{LINK_MAX_FIELDS} parameters (or more than {LINK_MAX_CHARACTERS // 1024} KiB): Streamlit ignored all of them, so this
+page shows the default settings, not the link's.</div>
+<script>
+for (const notice of document.querySelectorAll(".gmg-oversized-link")) {{
+  const query = window.location.search.replace(/^\\?/, "");
+  const over = query && (query.split("&").length > {LINK_MAX_FIELDS} || query.length > {LINK_MAX_CHARACTERS});
+  notice.style.display = over ? "block" : "none";
+  // hidden, its element takes no room either (the page's gap between elements)
+  const element = notice.closest("[data-testid='stElementContainer']");
+  if (element) element.style.display = notice.style.display;
+}}
+</script>"""
+
+
+def oversized_link_notice() -> None:
+    """A notice on the page when the link was too large for Streamlit, which then drops all of it.
+
+    The server cannot tell: Streamlit empties the query string before the page runs, st.context.url
+    has no query, and the browser sends no Referer with the WebSocket's handshake (measured with
+    chromium). The browser still shows the link, so a small static script (nothing of the link is
+    written into the page) counts its parameters as Streamlit does and reveals the notice.
+    """
+    st.html(OVERSIZED_LINK_HTML, unsafe_allow_javascript=True)
 
 
 def page_link(path: str, label: str, icon: str, container=None) -> None:
@@ -522,11 +554,16 @@ def bound_widget(page: str, widget, label: str, key: str, raw_link: dict, config
     """
     if "format_func" in kwargs:
         raise TypeError("bound widgets take no format_func (see bound_widget's docstring)")
-    value = widget(label, key=key, bind="query-params", persist_state="session", **kwargs)
     raw = raw_link.get(key)
+    bind = "query-params"
+    if raw is not None and _unreadable_number(raw, kwargs.get("value")):
+        # for this run, the widget is not bound and the value leaves the link; reported below
+        bind = None
+        del st.query_params[key]
+    value = widget(label, key=key, bind=bind, persist_state="session", **kwargs)
     if raw is not None and not _same(value, raw) and key not in st.session_state.get(APPLIED_NOW, ()):
-        _add_notice(page, "error", f"Link parameter `{key}={raw}` was ignored{_why(param or key, raw, config_cls, kwargs)}. "
-                                   f"Using {value}.")
+        _add_notice(page, "error", f"Link parameter `{clip(key)}={clip(raw)}` was ignored{_why(param or key, raw, config_cls, kwargs)}. "
+                                   f"Using {clip(value)}.")
     return value
 
 
@@ -542,6 +579,20 @@ def _why(key: str, raw: str, config_cls, widget_kwargs: dict) -> str:
     if "min_value" in widget_kwargs:
         return f": {key} must be a number between {widget_kwargs['min_value']} and {widget_kwargs['max_value']}"
     return ""
+
+
+def _unreadable_number(raw: str, value) -> bool:
+    """A link value a number field (of default `value`) must not take, though Streamlit 1.67 would: it
+    reads the link with float(), so '١٢' is 12 (params.plain), and on inf (`inf`, `1e999`, 400 digits)
+    an integer field (number input, slider) raises OverflowError, uncaught: the page would fail."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    if not plain(raw):
+        return True
+    try:
+        return isinstance(value, int) and not math.isfinite(float(raw))
+    except ValueError:
+        return False  # not a number: Streamlit refuses it itself
 
 
 def _same(value, raw: str) -> bool:
@@ -568,10 +619,11 @@ def _known_link_keys() -> set[str]:
 
 
 def report_unknown_link_keys(page: str, raw_link: dict, known: set[str] | None = None) -> None:
-    # Streamlit's own parameters (embed, embed_options) are not ours to judge
-    unknown = sorted(set(raw_link) - (known or _known_link_keys()) - {"embed", "embed_options"})
+    # Streamlit's own parameters (embed, embed_options) are not ours to judge; the key to the
+    # visitor's saved runs (run_owner) is no setting either
+    unknown = sorted(set(raw_link) - (known or _known_link_keys()) - {"embed", "embed_options", OWNER_KEY})
     for key in unknown:
-        _add_notice(page, "error", f"Link parameter `{key}` is not a setting of this explorer and was ignored.")
+        _add_notice(page, "error", f"Link parameter `{clip(key)}` is not a setting of this explorer and was ignored.")
 
 
 def _defaults(env_name: str, agent_name: str, keep: tuple[str, ...] = ()) -> dict:
@@ -648,9 +700,11 @@ def _show_notices(page: str) -> None:
         {"error": st.error, "warning": st.warning, "info": st.info}[kind](message)
 
 
-def training_controls(page: str, experiments: list, label: str = "Train", auto_start: bool = True) -> None:
+def training_controls(page: str, experiments: list, label: str = "Train", auto_start: bool = True,
+                      start: str = "first visit") -> None:
     """Train and Stop buttons, training on a page's first visit (unless `auto_start` is off: a heavy
-    job waits for the click), and the live progress panel.
+    job waits for the click; with `start="whenever missing"`, on any visit that lacks a result), and
+    the live progress panel.
 
     Every run goes through the server's job queue (gmg.jobs): a child process each, at most
     `caps.job_limit()` at once, the rest waiting with their place shown. This page stays responsive
@@ -669,7 +723,9 @@ def training_controls(page: str, experiments: list, label: str = "Train", auto_s
                   help="Stops training; a partly trained agent is kept and shown, labelled with its steps."):
         for job in jobs:
             job.request_stop()
-    first_visit = auto_start and page not in ss["auto_started"] and not ss["shown"].get(page)
+    # "whenever missing": each new set of missing runs starts once (a run that failed is not retried by itself)
+    first_visit = auto_start and (ss["last_started"].get(page) != tuple(missing) if start == "whenever missing"
+                                  else page not in ss["auto_started"] and not ss["shown"].get(page))
     if experiments:
         ss["auto_started"].add(page)
     if clicked:
@@ -678,6 +734,7 @@ def training_controls(page: str, experiments: list, label: str = "Train", auto_s
             row.caption("Loaded from the cache: these settings were trained before.")
     if (clicked or first_visit) and missing and not running:
         ss["jobs"][page] = job_queue().submit([_job(e) for e in missing])
+        ss["last_started"][page] = tuple(missing)
         st.rerun()  # redraw with the job running: Stop enabled, progress polling
     _show_notices(page)
     _progress(page)
@@ -772,7 +829,8 @@ def _collect(page: str, jobs: list[TrainJob]) -> None:
     for job in jobs:
         key, result = job.experiment, job.result
         if job.error:
-            _add_notice(page, "error", f"Training failed: {job.error}")
+            what = "Cannot open the saved run" if isinstance(key, SavedExperiment) else "Training failed"
+            _add_notice(page, "error", f"{what}: {job.error}")
             continue
         if job.stopped:
             steps = getattr(getattr(result, "trained", None), "steps_done", 0)
@@ -1126,37 +1184,87 @@ def seeds_control(page: str, key: str, default: int, high: int) -> int:
 
 
 # ---------------------------------------------------------------- saved runs (gmg.storage)
-@st.cache_resource
+OWNER_KEY = "owner"  # link parameter: the visitor's key to their saved runs (run_owner)
+
+
+def run_owner() -> str:
+    """The visitor's key to their saved runs: from the link's `owner`, else the session's, else a new one.
+
+    The Saved runs page writes it into its own link, and a visitor comes back to their runs by that
+    link (a bookmark): a link, not a cookie, because Streamlit reads cookies (st.context.cookies) but
+    cannot set one without JavaScript on the page (st.html with unsafe_allow_javascript), a cookie is
+    not sent when the app is embedded in another site (third-party), and AppTest cannot seed cookies,
+    so the behaviour could not be tested. Streamlit drops a parameter no widget is bound to when the
+    visitor moves to another page, so no other page's link carries the key: sharing a view of Explore
+    does not share one's runs; sharing the Saved runs page's link does, and that page says so.
+    """
+    linked = st.query_params.get(OWNER_KEY)
+    if linked is not None:
+        if OWNER.match(linked):
+            st.session_state["run_owner"] = linked
+        else:  # said once: the parameter leaves the link
+            st.error(f"Link parameter `{OWNER_KEY}={clip(linked)}` is not a key to saved runs: ignored.",
+                     icon=":material/error:")
+            del st.query_params[OWNER_KEY]
+    return st.session_state.setdefault("run_owner", new_owner())
+
+
 def run_store() -> RunStore:
-    """The folder of saved runs (GMG_RUN_STORE): shared by the server's sessions, kept across restarts."""
-    return RunStore()
+    """This visitor's saved runs (GMG_RUN_STORE), or the one shared folder if the operator opted in
+    (GMG_RUN_STORE_SHARED=1)."""
+    return RunStore(SHARED if shared() else run_owner())
 
 
 def save_run_control(page: str, experiment: Experiment) -> None:
-    """A name and a Save button: the shown run goes to the run store, to reopen after a restart."""
+    """A name and a Save button: the shown run goes to the visitor's saved runs, to reopen after a restart.
+
+    A name already used is not replaced at once: the page asks, and Replace (a second click) replaces it.
+    """
     with st.expander("Save this run"):
         row = st.container(horizontal=True, vertical_alignment="bottom")
         name = row.text_input("Name", max_chars=64, key=f"{page}_save_name",
                               placeholder=f"{experiment.env_name} seed {experiment.seed}")
+        name = name.strip() or f"{experiment.env_name} seed {experiment.seed}"
+        asked = f"{page}_save_asked"  # the name whose replacement the page asks to confirm
         if row.button("Save", key=f"{page}_save", icon=":material/save:"):
-            try:
-                saved = run_store().save(name.strip() or f"{experiment.env_name} seed {experiment.seed}",
-                                         result_store().get(experiment))
-                st.success(f"Saved as \"{saved.name}\": open it on the Saved runs page, now or after a restart.")
-            except (StorageError, OSError) as exc:
-                st.error(f"Not saved: {exc}", icon=":material/error:")
+            st.session_state[asked] = _save(name, experiment, replace=False)
+        if st.session_state.get(asked) == name:
+            question = st.empty()
+            if st.button("Replace", key=f"{page}_save_replace", icon=":material/swap_horiz:"):
+                st.session_state[asked] = None
+                _save(name, experiment, replace=True)
+            else:
+                question.warning(f"A saved run is already named \"{name}\". Replace it with this run?",
+                                 icon=":material/warning:")
 
 
-def open_saved(names: list[str]) -> dict[str, Experiment]:
-    """Load saved runs into the shared result store, {name: its Experiment}; a run that cannot be read is
-    reported and skipped."""
-    opened = {}
+def _save(name: str, experiment: Experiment, replace: bool) -> str | None:
+    """Save the shown run and say how it went; the name, if it is taken and `replace` is off."""
+    store = run_store()
+    try:
+        saved = store.save(name, result_store().get(experiment), replace=replace)
+    except RunExists:
+        return name
+    except StorageError as exc:
+        st.error(f"Not saved: {exc}", icon=":material/error:")
+        return None
+    where = ("the Saved runs page" if store.owner == SHARED else
+             f"the [Saved runs](runs?{OWNER_KEY}={store.owner}) page (that link is the key to your runs: keep it)")
+    st.success(f"Saved as \"{saved.name}\": open it on {where}, now or after a restart.")
+    return None
+
+
+def open_saved(page: str, names: list[str]) -> dict[str, Experiment] | None:
+    """Reopen saved runs as background jobs (cached like any run: opening one again is instant) and
+    show their progress; {name: its key} once every one is evaluated, else None. A run that cannot be
+    read is reported and skipped."""
+    keys = {}
     for name in names:
         try:
-            result = run_store().load(name)
+            keys[name] = run_store().key(name)
         except StorageError as exc:
             st.error(f"Cannot open \"{name}\": {exc}", icon=":material/error:")
-            continue
-        result_store().put(result.experiment, result)
-        opened[name] = result.experiment
-    return opened
+    if not keys:
+        return None
+    training_controls(page, list(keys.values()), label="Evaluate again", start="whenever missing")
+    return keys if all(key in result_store() for key in keys.values()) else None

@@ -258,33 +258,144 @@ def test_tree_preset_sets_the_published_regrowth_floor():
 
 
 # ---------------------------------------------------------------- saved runs
+def page_text(at: AppTest) -> str:
+    return " ".join(str(el.value) for kind in ("markdown", "caption", "error", "warning", "success", "info")
+                    for el in at.get(kind))
+
+
 def test_a_run_saved_on_explore_reopens_on_the_saved_runs_page(fast_overrides, tmp_path, monkeypatch):
     monkeypatch.setenv("GMG_RUN_STORE", str(tmp_path))
     at = wait_for_training(open_page("pages/explore.py", **fast_overrides))
     at.text_input(key="explore_save_name").set_value("my run").run()
     at.button(key="explore_save").click().run()
     assert any("Saved as" in s.value for s in at.success), [e.value for e in at.error]
+    owner = at.session_state["run_owner"]
+    assert f"runs?owner={owner}" in at.success[0].value  # the way back to the visitor's runs
 
-    page = open_page("pages/runs.py")
+    page = open_page("pages/runs.py", owner=owner)
     assert_clean(page)
     assert list(page.dataframe[0].value["name"]) == ["my run"]
+    assert page.query_params["owner"] == owner  # the page's link is the key to these runs
+    assert str(tmp_path) not in page_text(page)  # no server path on the page
     page.multiselect(key="runs_open").set_value(["my run"]).run()
+    wait_for_training(page)  # evaluated again in a background job
     assert_clean(page)
     assert len(animations(page)) == 1 and figures(page)[0]["layout"]["title"]["text"].startswith("On the test maps")
     page.button(key="runs_delete").click().run()
     assert any("No saved runs yet" in i.value for i in page.info)
 
 
-def test_a_tampered_saved_run_is_reported_not_raised(fast_result, tmp_path, monkeypatch):
-    from gmg.storage import RunStore
+def test_reopening_a_saved_run_leaves_what_others_see_unchanged(tmp_path, monkeypatch):
+    """Issue 13, item 1: a reopened run once replaced the cached run of the same settings with one of
+    fewer recorded episodes, and every visitor's `episode=4` then failed."""
+    monkeypatch.setenv("GMG_RUN_STORE", str(tmp_path))
+    link = {"seed": 3, "train_steps": 20_000, "eval_episodes": 20}
+    at = wait_for_training(open_page("pages/explore.py", **link))
+    trained = ui.result_store().get(at.session_state["shown"]["explore"][0])
+    at.text_input(key="explore_save_name").set_value("mine").run()
+    at.button(key="explore_save").click().run()
+    page = open_page("pages/runs.py", owner=at.session_state["run_owner"])
+    page.multiselect(key="runs_open").set_value(["mine"]).run()
+    wait_for_training(page)
+    assert_clean(page) or len(animations(page)) == 1
+    [key] = page.session_state["shown"]["runs"]
+    assert ui.result_store().get(key) is not trained  # its own entry
+    other = open_page("pages/explore.py", **link, episode=4)  # another visitor, from the cache
+    assert_clean(other)
+    assert ui.result_store().get(other.session_state["shown"]["explore"][0]) is trained
+    assert len(animations(other)) == 1
+
+
+def test_saving_under_a_used_name_asks_and_the_quota_holds(fast_overrides, tmp_path, monkeypatch):
+    monkeypatch.setenv("GMG_RUN_STORE", str(tmp_path))
+    monkeypatch.setenv("GMG_CAPS", "saved_runs=1")
+    at = wait_for_training(open_page("pages/explore.py", **fast_overrides))
+    at.text_input(key="explore_save_name").set_value("my run").run()
+    at.button(key="explore_save").click().run()
+    first = tmp_path / at.session_state["run_owner"] / "my run" / "first"
+    first.write_text("")  # marks the first run's folder
+    at.button(key="explore_save").click().run()  # the same name again: asked, not replaced
+    assert not at.success and any('already named "my run"' in w.value for w in at.warning)
+    assert first.exists()
+    at.button(key="explore_save_replace").click().run()
+    assert any('Saved as "my run"' in s.value for s in at.success) and not at.warning
+    assert not first.exists() and (first.parent / "run.json").is_file()  # replaced
+    at.text_input(key="explore_save_name").set_value("another").run()
+    assert not [b for b in at.button if b.key == "explore_save_replace"]  # asked once, answered
+    at.button(key="explore_save").click().run()
+    assert any("Not saved: you have 1 saved runs" in e.value for e in at.error)
+
+
+def test_a_visitor_sees_only_their_own_saved_runs(fast_result, tmp_path, monkeypatch):
+    from gmg.storage import RunStore, new_owner
 
     monkeypatch.setenv("GMG_RUN_STORE", str(tmp_path))
-    RunStore(tmp_path).save("broken", fast_result)
-    (tmp_path / "broken" / "agent.npz").write_bytes(b"garbage")
+    alice, bob = new_owner(), new_owner()
+    RunStore(alice).save("from alice", fast_result)
+    page = open_page("pages/runs.py", owner=bob)
+    assert any("No saved runs yet" in i.value for i in page.info)
+    stranger = open_page("pages/runs.py")  # no key: a new one, no runs
+    assert any("No saved runs yet" in i.value for i in stranger.info)
+    assert stranger.query_params["owner"] not in (alice, None)
+    forged = open_page("pages/runs.py", owner="../" + "x" * 100)
+    assert any("is not a key to saved runs" in e.value for e in forged.error)
+    assert "x" * 41 not in page_text(forged) and any("No saved runs yet" in i.value for i in forged.info)
+
+
+def test_the_operators_shared_folder_is_every_visitors(fast_result, tmp_path, monkeypatch):
+    from gmg.storage import SHARED, RunStore
+
+    monkeypatch.setenv("GMG_RUN_STORE", str(tmp_path))
+    monkeypatch.setenv("GMG_RUN_STORE_SHARED", "1")
+    RunStore(SHARED).save("for all", fast_result)
     page = open_page("pages/runs.py")
+    assert list(page.dataframe[0].value["name"]) == ["for all"] and "owner" not in page.query_params
+
+
+def test_a_tampered_saved_run_is_reported_not_raised(fast_result, tmp_path, monkeypatch):
+    from gmg.storage import RunStore, new_owner
+
+    monkeypatch.setenv("GMG_RUN_STORE", str(tmp_path))
+    owner = new_owner()
+    RunStore(owner).save("broken", fast_result)
+    (tmp_path / owner / "broken" / "agent.npz").write_bytes(b"garbage")
+    page = open_page("pages/runs.py", owner=owner)
     page.multiselect(key="runs_open").set_value(["broken"]).run()
+    wait_for_training(page)
     assert not page.exception
     assert any("Cannot open" in e.value for e in page.error)
+
+
+def test_links_and_unreadable_runs_are_listed_with_their_message(fast_result, tmp_path, monkeypatch):
+    import os
+    import shutil
+
+    from gmg.storage import RunStore, new_owner
+
+    monkeypatch.setenv("GMG_RUN_STORE", str(tmp_path))
+    owner = new_owner()
+    runs = RunStore(owner)
+    runs.save("good", fast_result)
+    runs.save("unreadable", fast_result)
+    (tmp_path / owner / "unreadable" / "run.json").write_text("{")
+    os.symlink(tmp_path / owner / "good", tmp_path / owner / "linked")
+    page = open_page("pages/runs.py", owner=owner)
+    assert_clean(page)
+    table = page.dataframe[0].value
+    assert list(table["name"]) == ["good", "linked", "unreadable"]
+    problems = dict(zip(table["name"], table["cannot be opened"]))
+    assert "symbolic link" in problems["linked"] and "not valid JSON" in problems["unreadable"]
+    assert page.multiselect(key="runs_open").options == ["good", "unreadable"]  # a link is not offered
+
+    def refused(path, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(shutil, "rmtree", refused)
+    page.multiselect(key="runs_open").set_value(["unreadable"]).run()
+    page.button(key="runs_delete").click().run()
+    assert not page.exception
+    assert any('Cannot delete "unreadable"' in e.value and "Permission denied" in e.value for e in page.error)
+    assert str(tmp_path) not in page_text(page)
 
 
 @pytest.mark.parametrize("page, link, button", [

@@ -187,6 +187,12 @@ HOSTILE = {
     "long value": ["experiment", "monster", "--set", "size=" + "1" * 10_000],
     "long seed": ["experiment", "monster", "--seed", "1" * 10_000],
     "list unknown option": ["list", "--bogus"],
+    # Python's int() and float() read other scripts' digits: size=١٢ would be 12
+    "arabic-indic digits": ["experiment", "monster", *SHORT, "--set", "size=\u0661\u0662"],
+    "fullwidth digits": ["experiment", "monster", *SHORT, "--set", "gamma=\uff10.\uff19"],
+    "arabic-indic seed": ["experiment", "monster", *SHORT, "--seed", "\u0663"],
+    "arabic-indic steps": ["experiment", "monster", "--train-steps", "\u0665\u0660\u0660\u0660", "--eval-episodes", "10"],
+    "digit separators": ["experiment", "monster", *SHORT, "--set", "size=1_0"],
 }
 
 
@@ -205,6 +211,25 @@ def test_messages_name_the_problem(capsys):
     assert "size" in run_cli(capsys, "experiment", "monster", "--set", "size=3")[2]
     assert "nosuch" in run_cli(capsys, "experiment", "monster", "--agent", "nosuch")[2]
     assert "NAME=VALUE" in run_cli(capsys, "experiment", "monster", "--set", "size")[2]
+
+
+@pytest.mark.parametrize("setting, value", [
+    ("size", "9" * 60),  # in range of the 64-character limit, far out of the parameter's
+    ("size", "1e308"),  # read as an int of 309 digits: the message quotes what was typed
+    ("gamma", "x" * 60),
+    ("test_partner", "y" * 60),  # a choice
+])
+def test_messages_quote_at_most_40_characters_of_a_value(capsys, setting, value):
+    env = "follow" if setting == "test_partner" else "monster"
+    code, out, err = run_cli(capsys, "experiment", env, *SHORT, "--set", f"{setting}={value}")
+    assert code == 2 and setting in err
+    assert value[:40] in err and (len(value) <= 40 or value[:41] not in err) and "9" * 41 not in err, err
+
+
+def test_the_cli_accepts_ascii_digits_only(capsys):
+    code, out, err = run_cli(capsys, "experiment", "monster", *SHORT, "--set", "size=\u0661\u0662")
+    assert code == 2 and "size must be of type int" in err, err
+    assert "\u0661\u0662" in err  # quoted as given, so the reader sees what was refused
 
 
 def test_keyboard_interrupt_in_process(capsys, monkeypatch):

@@ -19,10 +19,11 @@ from streamlit.testing.v1 import AppTest
 from helpers import wait_for_training
 
 from gmg import ui
-from gmg.storage import RunStore
+from gmg.storage import RunStore, new_owner
 from gmg.studies import StudyRun, run_study
 
 ROOT = Path(__file__).resolve().parents[1]
+OWNER = new_owner()  # the visitor whose saved run the Saved runs page shows
 TINY = {"train_steps": "2048", "n_envs": "64", "eval_episodes": "4"}
 
 LONG = "x" * 100_000
@@ -68,7 +69,7 @@ PAGES = {
                          "expressions_eval_dialogues": "50"}, trains=True),
     "maze_probe": Page({}),
     # an option that is not offered empties the choice (Streamlit's reset): the saved runs themselves stay
-    "runs": Page({}, setup=(("multiselect", "runs_open", ["saved run"]),), keeps="saved"),
+    "runs": Page({"owner": OWNER}, setup=(("multiselect", "runs_open", ["saved run"]),), keeps="saved"),
 }
 
 
@@ -120,7 +121,7 @@ def kept_state(at: AppTest, page: str) -> tuple:
     """What must survive hostile input: the runs on display and how many figures show them, or the
     saved runs the page lists."""
     if PAGES[page].keeps == "saved":
-        return tuple(at.dataframe[0].value["name"]), tuple(run.name for run in RunStore().list())
+        return tuple(at.dataframe[0].value["name"]), tuple(run.name for run in RunStore(OWNER).list())
     shown = at.session_state["shown"].get(page) if "shown" in at.session_state else None
     return shown, len(at.get("plotly_chart"))
 
@@ -128,7 +129,7 @@ def kept_state(at: AppTest, page: str) -> tuple:
 @pytest.fixture
 def saved_run(fast_result, tmp_path, monkeypatch):
     monkeypatch.setenv("GMG_RUN_STORE", str(tmp_path))
-    RunStore(tmp_path).save("saved run", fast_result)
+    RunStore(OWNER, tmp_path).save("saved run", fast_result)
 
 
 @pytest.fixture
@@ -190,7 +191,7 @@ def test_hostile_values_in_every_widget_are_refused_or_explained(page):
             at.button(key=spec.follow_up).click().run()
             assert not at.exception, (where, [e.message[:300] for e in at.exception])
             # refused with an error, or clamped: what was saved is a name the store lists (e.g. cut to 64 characters)
-            saved = {run.name for run in RunStore().list()}
+            saved = {run.name for run in RunStore(at.session_state["run_owner"]).list()}
             assert at.error or at.success, (where, "the click did nothing visible")
             assert all(any(f'"{name}"' in s.value for name in saved) for s in at.success), (where, saved)
         assert kept_state(at, page) == before, (where, "what the page showed changed or disappeared")
@@ -206,3 +207,44 @@ def test_the_shortest_tree_run_allowed_can_be_summarised():
 
     summary = tree.summary(run_study(StudyRun.build("tree", 0, {"train_steps": "1000", "probe_every": "1000"})))
     assert summary["phases"]["early"] is None and summary["phases"]["late"]["copies"] == 1
+
+
+@pytest.mark.usefixtures("clear_streamlit_caches")
+def test_a_hostile_link_is_quoted_in_at_most_40_characters():
+    """A link value, or a link key, of any length is named in the notice, not echoed whole."""
+    at = AppTest.from_file(str(ROOT / "pages" / "seeds.py"), default_timeout=60)  # it waits for a click to train
+    # seed and seeds: Streamlit itself failed on an infinite integer before (OverflowError)
+    at.query_params.update({"size": LONG, "seed": "9" * 400, "seeds": "inf", "y" * 1000: "1"})
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    errors = [e.value for e in at.error]
+    assert any("`size=xxx" in e for e in errors) and any("`seed=999" in e for e in errors), errors
+    assert any("`seeds=inf` was ignored" in e for e in errors), errors
+    assert any("is not a setting" in e for e in errors), errors
+    assert all("x" * 41 not in e and "9" * 41 not in e and "y" * 41 not in e for e in errors), errors
+    at.run()  # and the next run binds the widgets again
+    assert not at.exception and "seeds" not in at.query_params and at.sidebar.number_input(key="seeds").value == 20
+
+
+@pytest.mark.usefixtures("clear_streamlit_caches")
+def test_a_link_number_in_other_digits_is_refused_like_on_the_command_line():
+    """Streamlit's number fields read a link with float(), which takes '١٢' for 12: refused, as --set size=١٢ is."""
+    at = AppTest.from_file(str(ROOT / "pages" / "seeds.py"), default_timeout=60)
+    at.query_params.update({"size": "\u0661\u0662", "seed": "\u0663", "gamma": "0.9_5"})
+    at.run()
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "`size=\u0661\u0662` was ignored: size must be of type int" in errors, errors
+    assert "`seed=\u0663` was ignored" in errors and "`gamma=0.9_5` was ignored" in errors, errors
+    assert at.sidebar.number_input(key="seed").value == 0 and at.session_state["size"] != 12
+
+
+def test_the_oversized_link_notice_uses_streamlits_own_limits():
+    """Streamlit drops a query string beyond these (the notice itself is shown by the browser: tests/e2e)."""
+    from streamlit.runtime.state import query_params
+
+    assert ui.LINK_MAX_FIELDS == query_params.CLIENT_STATE_QUERY_STRING_MAX_FIELDS
+    assert ui.LINK_MAX_CHARACTERS == query_params.CLIENT_STATE_QUERY_STRING_MAX_LENGTH
+    too_many = "&".join(f"p{i}=1" for i in range(ui.LINK_MAX_FIELDS + 1))
+    assert query_params.sanitize_query_string(too_many) == ""
+    assert query_params.sanitize_query_string(too_many.rsplit("&", 1)[0]) != ""

@@ -101,3 +101,36 @@ def test_switching_environment_and_reopening_the_link_gives_the_same_view(app_ur
     expect(other.get_by_text("partner (its last tile: proxy goal)").first).to_be_visible()  # the follow world
     assert other.get_by_test_id("stProgress").count() == 0  # replayed from the cache, not retrained
     assert_clean(other)
+
+
+def test_a_link_streamlit_drops_for_its_size_says_so_on_the_page(app_url, page):
+    """Streamlit ignores a query string of more than 1000 parameters whole, and the server cannot see it."""
+    from playwright.sync_api import expect
+
+    from gmg import ui
+
+    notice = page.get_by_text("Streamlit ignored all of them")
+    page.goto(f"{app_url}/seeds?seed=3")  # an ordinary link: no notice
+    wait_until_idle(page)
+    expect(page.get_by_test_id("stSidebar").get_by_label("Seed", exact=True)).to_have_value("3")
+    expect(notice).to_be_hidden()
+    # the seeds page trains on a click only: the defaults it falls back to cost nothing here
+    page.goto(f"{app_url}/seeds?seed=3&" + "&".join(f"p{i}=1" for i in range(ui.LINK_MAX_FIELDS)))
+    wait_until_idle(page)
+    expect(notice).to_be_visible(timeout=10_000)
+    expect(page.get_by_test_id("stSidebar").get_by_label("Seed", exact=True)).to_have_value("0")  # the link was dropped
+
+
+def test_the_key_to_saved_runs_stays_in_the_saved_runs_pages_link(app_url, page):
+    """Only the Saved runs page's link carries the visitor's key (ui.run_owner): moving on drops it from the
+    link, so another page's link shared does not share the runs; coming back in the session restores it."""
+    page.goto(f"{app_url}/runs")
+    wait_until_idle(page)
+    page.wait_for_url(re.compile(r"/runs\?owner=[A-Za-z0-9_-]{24}$"))
+    own = page.url
+    page.get_by_test_id("stSidebar").get_by_text("Seed variance").click()  # trains on a click only
+    wait_until_idle(page)
+    page.wait_for_url(re.compile(r"/seeds$"))
+    page.get_by_test_id("stSidebar").get_by_text("Saved runs").click()
+    wait_until_idle(page)
+    page.wait_for_url(own)
