@@ -67,7 +67,7 @@ def cappable() -> dict[str, list[tuple[str, type, object, object]]]:
 
 
 def _fail(message: str):
-    raise CapsError(f"{ENV_VAR}: {message} (format NAME=VALUE,NAME=VALUE; see the README, "
+    raise CapsError(f"{ENV_VAR}: {message} (format NAME=VALUE,NAME=VALUE; see docs/deployment.md, "
                     "\"Caps for a shared server\")")
 
 
