@@ -30,7 +30,6 @@ from gmg.envs.tree import TreeEnv
 from gmg.experiment import run
 from gmg.studies import STUDIES, StudyRun, run_study
 from gmg.train import Experiment
-from gmg.ui import guide
 
 ROOT = Path(__file__).resolve().parents[1]
 BATCHES = (1, 256, 1024)
@@ -94,9 +93,9 @@ def reproduce() -> None:
     print("Time to reproduce each environment's headline run with its defaults (one seed, train + evaluate):")
     for name in ENVS:
         start = time.perf_counter()
-        result = run(Experiment.build(name, guide(name).agent, 0))
+        result = run(Experiment.build(name, ENVS[name].card.agent, 0))
         print(f"  {name:<12} {time.perf_counter() - start:6.1f} s  (training {result.trained.seconds:.1f} s, "
-              f"agent {guide(name).agent})", flush=True)
+              f"agent {ENVS[name].card.agent})", flush=True)
     for name in STUDIES:
         start = time.perf_counter()
         run_study(StudyRun.build(name, 0))

@@ -240,7 +240,7 @@ def _experiment(args, out, err) -> int:
         run = _study_run(args, env_name)
         result = run.module.summary(run_study(run, on_progress=progress))
     else:
-        agent_name = _name("agent", args.agent or Experiment.agent_name, AGENTS)
+        agent_name = _name("agent", args.agent or ENVS[env_name].card.agent, AGENTS)
         experiment = Experiment.build(env_name, agent_name, _seed(args.seed), _overrides(args))
         result = experiments.summary(experiments.run(experiment, on_progress=progress))
     if args.json:
@@ -256,7 +256,7 @@ def _episodic(args) -> Experiment:
     env_name = _name("environment", args.env, {**ENVS, **STUDIES})
     if env_name in STUDIES:
         raise UsageError(f"{args.command} needs an episodic environment ({', '.join(ENVS)}); {env_name} is a study")
-    agent_name = _name("agent", args.agent or Experiment.agent_name, AGENTS)
+    agent_name = _name("agent", args.agent or ENVS[env_name].card.agent, AGENTS)
     return Experiment.build(env_name, agent_name, _seed(args.seed), _overrides(args))
 
 
@@ -351,7 +351,9 @@ def _add_run_options(parser: argparse.ArgumentParser, env_help: str) -> None:
     """ENV, --agent, --seed, --train-steps, --eval-episodes, --set and --json (experiment, diagnose, seeds)."""
     parser.add_argument("env", metavar="ENV", help=env_help)
     parser.add_argument("--agent", metavar="NAME",
-                        help=f"agent: {', '.join(AGENTS)} (default {Experiment.agent_name}; not for {', '.join(STUDIES)})")
+                        help=f"agent: {', '.join(AGENTS)} (default: the one the world's presets are measured with, "
+                             f"{', '.join(f'{name} {cls.card.agent}' for name, cls in ENVS.items())}; "
+                             f"not for {', '.join(STUDIES)})")
     parser.add_argument("--seed", default="0", metavar="S", help="random seed (default 0)")
     parser.add_argument("--train-steps", metavar="N", help="shortcut for --set train_steps=N")
     parser.add_argument("--eval-episodes", metavar="K", help="shortcut for --set eval_episodes=K")

@@ -27,10 +27,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from . import goals, render
+from . import goals
 from .agents import AGENTS
 from .envs import ENVS
 from .params import ParamError
@@ -250,12 +248,6 @@ class DiagnosisRun:
     def agent_name(self) -> str:
         return self.experiment.agent_name
 
-    def live_figure(self, rows: list[dict]):
-        if not AGENTS[self.agent_name].learns:
-            return None
-        return render.learning_curve_figure(self.experiment.make_env(), rows, self.experiment.limits.train_steps,
-                                            height=320, title="Learning live")
-
     def summarize(self, result: dict) -> dict:
         return result
 
@@ -266,47 +258,6 @@ def run_diagnosis(job: DiagnosisRun, on_progress=None, stop=None, record: int = 
     return None if result.trained.stopped else diagnose(job.experiment, result=result)
 
 
-# ---------------------------------------------------------------- figures (plotly, no Streamlit)
-VERDICT_LABELS = {"generalizes": "generalizes", "goal_misgeneralization": "goal misgeneralization",
-                  "specification_gaming": "specification gaming", "capability_failure": "capability failure"}
-
-
-def evidence_figure(report: dict, height: int = 420) -> go.Figure:
-    """Three panels: the verdict's probabilities; capability per goal (the agent's score, random 0,
-    planner 1: one scale whatever each goal is measured in); the specified reward of the observed
-    and the intended behaviour from the same situations."""
-    e = report["evidence"]
-    cf = e["counterfactual"]
-    fig = make_subplots(1, 3, horizontal_spacing=0.1, subplot_titles=(
-        "Verdict", "Capability per goal<br>(random 0, planner 1)",
-        cf.get("measure", "Specified reward<br>from the split").replace(" from", "<br>from")))
-    # goal names label the bars; a long one (a study's sentence) gives way to its role, in full on hover
-    roles = {name: role for role, name in report["goals"].items()}
-
-    def label(goal: str) -> str:
-        return goal if len(goal) <= 24 else f"{roles.get(goal, 'a')} goal"
-
-    probabilities = report["probabilities"]
-    fig.add_trace(go.Bar(x=[VERDICT_LABELS[v] for v in probabilities], y=list(probabilities.values()),
-                         marker_color=["#2ca02c", "#1f77b4", "#ff7f0e", "#7f7f7f"], showlegend=False,
-                         hovertemplate="%{x}: %{y:.0%}<extra></extra>"), 1, 1)
-    per_goal = e["capability"]["test"]["per_goal"]
-    fig.add_trace(go.Bar(x=[label(goal) for goal in per_goal], y=[g["score"] for g in per_goal.values()],
-                         marker_color="#d62728", showlegend=False,
-                         customdata=[[goal, g["agent"], g["random"], g["planner"]] for goal, g in per_goal.items()],
-                         hovertemplate="%{customdata[0]}: score %{y:.2f}<br>agent %{customdata[1]:.3g}, random "
-                                       "%{customdata[2]:.3g}, planner %{customdata[3]:.3g}<extra></extra>"), 1, 2)
-    for level, name in ((0, "random"), (1, "planner"), (CAPABILITY_FLOOR, "floor")):
-        fig.add_hline(y=level, line_dash="dot" if name == "floor" else "solid", line_color="#999999", row=1, col=2,
-                      annotation_text=name, annotation_position="right", annotation_font_size=10)
-    if cf["branches"]:
-        fig.add_trace(go.Bar(x=["the agent (observed)", f"planner for {label(report['goals']['intended'])}"],
-                             y=[cf["observed_return"], cf["intended_return"]], marker_color=["#d62728", "#2ca02c"],
-                             showlegend=False, hovertemplate="%{x}: %{y:.2f}<extra></extra>"), 1, 3)
-    fig.update_yaxes(range=[0, 1.05], tickformat=".0%", row=1, col=1)
-    scores = [g["score"] for g in per_goal.values()]
-    fig.update_yaxes(range=[min(0.0, *scores) - 0.1, max(1.0, *scores) + 0.15], row=1, col=2)
-    return render.style(fig, f"Diagnosis: {VERDICT_LABELS[report['verdict']]}", height)
 
 
 def explanation(report: dict) -> str:

@@ -15,13 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
 from . import caps
 from .diagnose import VERDICTS, check_diagnosable, diagnose
 from .jobs import run_parallel
 from .params import ParamError
-from .render import style
 from .train import Experiment
 
 # MAX_SEEDS, one request's cap, is read when used (module __getattr__ below): gmg.caps.COUNTS["seeds"]
@@ -30,8 +28,6 @@ DEFAULT_SEEDS = 20  # also the lowest cap GMG_CAPS may set (gmg.caps.COUNTS)
 OUTLIER_MADS = 3.0
 MIN_SPREAD = 0.05  # a robust deviation never counts as smaller than this (preferences often sit at 0 or 1)
 SCHEDULER_ENV = "GMG_DASK_SCHEDULER"
-VERDICT_COLOURS = {"generalizes": "#2ca02c", "goal_misgeneralization": "#1f77b4",
-                   "specification_gaming": "#ff7f0e", "capability_failure": "#7f7f7f"}
 
 
 def __getattr__(name: str):
@@ -139,25 +135,6 @@ def points_table(result: dict) -> pd.DataFrame:
                                                   "outlier")} for p in result["seeds"]]).round(3)
 
 
-def scatter_figure(points: list[dict], intended: str, proxy: str, height: int = 460) -> go.Figure:
-    """Preference against capability, one dot per seed, coloured by verdict; outliers ringed."""
-    marked = study(points)["seeds"] if points else []
-    fig = go.Figure()
-    for verdict, colour in VERDICT_COLOURS.items():
-        chosen = [p for p in marked if p["verdict"] == verdict]
-        fig.add_trace(go.Scatter(
-            x=[p["capability"] for p in chosen], y=[p["preference"] for p in chosen], mode="markers+text",
-            name=verdict.replace("_", " "), text=[str(p["seed"]) for p in chosen], textposition="top center",
-            marker=dict(color=colour, size=13, line=dict(width=[3 if p["outlier"] else 0 for p in chosen],
-                                                           color="#d62728")),
-            hovertemplate="seed %{text}<br>capability %{x:.2f}<br>P(intended) %{y:.2f}<extra></extra>"))
-    fig.add_hline(y=0.5, line=dict(color="#999999", dash="dot"))
-    fig.update_xaxes(title_text="capability on the test maps (0 random, 1 planner for its best goal)",
-                     range=[-0.1, 1.15])
-    fig.update_yaxes(title_text=f"P({intended}) where the goals differ (0: {proxy})", range=[-0.1, 1.1])
-    return style(fig, f"{len(points)} seeds: preference against capability (ringed: outliers)", height)
-
-
 @dataclass(frozen=True)
 class SeedStudy:
     """A seed study as one job for the UI's background runner (hashable: a cache key)."""
@@ -173,10 +150,6 @@ class SeedStudy:
     @property
     def agent_name(self) -> str:
         return self.experiment.agent_name
-
-    def live_figure(self, rows: list[dict]) -> go.Figure:
-        env = self.experiment.make_env()
-        return scatter_figure([row["point"] for row in rows], env.goals["intended"], env.goals["proxy"], height=380)
 
     def summarize(self, result: dict) -> dict:
         return result

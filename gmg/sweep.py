@@ -28,8 +28,6 @@ from .train import Experiment
 # built-in maxima (gmg.caps.COUNTS: sweep_values, sweep_runs; SEEDS_BUILTIN) lowered by GMG_CAPS
 SEEDS_BUILTIN = 20
 CACHE_KEPT = 512  # finished runs kept by this process
-# test metrics that measure each goal; environments without an entry use "<goal>_rate"
-GOAL_METRICS = {"monster": {"intended": "apples_per_100_after_clear", "proxy": "shields_per_100_after_clear"}}
 
 _cache: dict[Experiment, dict] = {}
 
@@ -50,8 +48,8 @@ def __getattr__(name: str):
 
 def goal_metrics(env_name: str) -> dict[str, str]:
     """{"intended": metric, "proxy": metric}: the test metrics a sweep plots for an environment."""
-    goals = ENVS[env_name].goals
-    return GOAL_METRICS.get(env_name, {role: f"{goal}_rate" for role, goal in goals.items()})
+    env = ENVS[env_name]
+    return env.card.goal_metrics or {role: f"{goal}_rate" for role, goal in env.goals.items()}
 
 
 @dataclass(frozen=True)
@@ -91,9 +89,6 @@ class Sweep:
     def summarize(self, table: pd.DataFrame) -> dict:
         return summary(self, table)
 
-    def live_figure(self, rows: list[dict]) -> None:
-        """No live plot: the progress bar counts the cells."""
-        return None
 
 
 def run_cell(experiment: Experiment, on_progress=None, stop=None, record: int = 0) -> tuple[Experiment, dict]:

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from gmg import diagnose, ui
+from gmg.render.diagnosis import evidence_figure
 
 PAGE = "diagnose"
 
@@ -34,6 +35,6 @@ shown = ui.shown_runs(PAGE, jobs)
 if shown is None:
     st.stop()
 [(job, report)] = shown
-ui.show_figure(diagnose.evidence_figure(report), "diagnose_evidence")
+ui.show_figure(evidence_figure(report), "diagnose_evidence")
 st.markdown(diagnose.explanation(report))
 ui.study_downloads(PAGE, report, {})

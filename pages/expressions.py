@@ -4,6 +4,7 @@ import streamlit as st
 
 from gmg import ui
 from gmg.envs.expressions import EXAMPLE, MAX_CHARS, ExpressionError
+from gmg.render import expressions as figures
 from gmg.studies import expressions as study
 
 PAGE = "expressions"
@@ -46,12 +47,12 @@ columns[2].metric("Correct answers, no unknowns", f"{test['answer_accuracy']:.0%
 columns[3].metric("Correct answers, training kind", f"{train['answer_accuracy']:.0%}",
                   help=f"Missing question (answered before asking for an unknown): "
                        f"{train['missing_question_rate']:.0%}.")
-ui.show_figure(study.rates_figure(report), f"{PAGE}_rates_chart")
+ui.show_figure(figures.rates_figure(report), f"{PAGE}_rates_chart")
 st.markdown(study.notice(report))
 
 st.subheader("The cure: a few zero-unknown examples")
 if "sweep" in report:
-    ui.show_figure(study.sweep_figure(report), f"{PAGE}_sweep_chart")
+    ui.show_figure(figures.sweep_figure(report), f"{PAGE}_sweep_chart")
     st.caption(
         "Each dot is one training seed. A handful of `6 + 2` examples among the 2,000 is enough. A varying count "
         "of unknowns (1-3) removes \"ask as many as the examples\" but not \"ask at least once\": every such "

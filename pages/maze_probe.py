@@ -4,14 +4,13 @@ import streamlit as st
 
 from gmg import probe, ui
 from gmg.agents import AGENTS
+from gmg.envs import ENVS
 from gmg.render import object_outcomes_figure
 from gmg.train import MAX_SEED, Experiment
 
 PAGE = "maze_probe"
-# per environment: the diversity knob, and its values for "the failure" and "the cure" (benchmarks/README.md)
-KNOBS = {"maze": ("cheese_region", {"cheese in the corner": 1, "cheese anywhere (region 9)": 9}),
-         "coin": ("random_coin_share", {"coin always at the end": 0.0, "coin randomised in 30%": 0.3})}
-AGENT = "explore_q"
+# the worlds whose object can be put anywhere: the diversity knob and its failure and cure values (their cards)
+KNOBS = {name: cls.card.object_probe for name, cls in ENVS.items() if cls.card.object_probe}
 LEARNERS = [name for name, cls in AGENTS.items() if cls.learns]
 LINK_KEYS = ("probe_env", "probe_training", "probe_agent", "probe_seed")
 
@@ -34,7 +33,7 @@ env_name = ui.bound_widget(PAGE, bar.selectbox, "Environment", "probe_env", opti
 knob, presets = KNOBS[env_name]
 preset = ui.bound_widget(PAGE, bar.radio, "Training", "probe_training", options=list(presets), raw_link=link)
 agent_name = ui.bound_widget(PAGE, bar.selectbox, "Agent", "probe_agent", options=LEARNERS,
-                             index=LEARNERS.index(AGENT), raw_link=link)
+                             index=LEARNERS.index(ENVS[env_name].card.agent), raw_link=link)
 seed = ui.bound_widget(PAGE, bar.number_input, "Seed", "probe_seed", min_value=0, max_value=MAX_SEED, value=0,
                        step=1, raw_link=link)
 ui.report_unknown_link_keys(PAGE, link, set(LINK_KEYS))

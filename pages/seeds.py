@@ -3,6 +3,7 @@
 import streamlit as st
 
 from gmg import seeds, ui
+from gmg.render.diagnosis import scatter_figure
 
 PAGE = "seeds"
 PAGE_SEEDS = 5  # a handful: a first look in about a minute (the command line's default is seeds.DEFAULT_SEEDS)
@@ -29,7 +30,7 @@ if shown is None:
     st.stop()
 [(job, result)] = shown
 env = job.experiment.make_env()
-ui.show_figure(seeds.scatter_figure(result["seeds"], env.goals["intended"], env.goals["proxy"]), "seeds_scatter")
+ui.show_figure(scatter_figure(result["seeds"], env.goals["intended"], env.goals["proxy"]), "seeds_scatter")
 counts = ", ".join(f"{verdict.replace('_', ' ')}: {n}" for verdict, n in result["verdict_counts"].items() if n)
 st.markdown(f"**Verdicts.** {counts}. Outlier seeds: {', '.join(map(str, result['outliers'])) or 'none'}.")
 table = seeds.points_table(result)

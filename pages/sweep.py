@@ -7,11 +7,8 @@ from gmg.agents import AGENTS
 from gmg.envs import ENVS
 
 PAGE = "sweep"
-# per environment: the knob, its default values and the learner (explore_q collects the objects that
-# training places off its route; linear_q rarely does, so its coin and maze sweeps stay flat)
-KNOBS = {"monster": ("train_episode_length", "25,50,100,200", "linear_q"),
-         "coin": ("random_coin_share", "0,0.1,0.3", "explore_q"),
-         "maze": ("cheese_region", "1,3,5,9", "explore_q")}
+# the worlds with a knob to sweep (their cards' `sweep`), each with the agent its presets are measured with
+KNOBS = {name: (*cls.card.sweep, cls.card.agent) for name, cls in ENVS.items() if cls.card.sweep}
 LEARNERS = [name for name, cls in AGENTS.items() if cls.learns]
 LINK_KEYS = ("sweep_env", "sweep_agent", "sweep_param", "sweep_values", "sweep_seeds")
 

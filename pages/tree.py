@@ -3,6 +3,7 @@
 import streamlit as st
 
 from gmg import ui
+from gmg.render import tree as figures
 from gmg.studies import tree
 
 PAGE = "tree"
@@ -35,9 +36,9 @@ if shown is None:
 report = ui.run_summary(run)
 
 ui.phase_metric_row(report)
-ui.show_figure(tree.population_figure(result), "tree_population")
+ui.show_figure(figures.population_figure(result), "tree_population")
 st.markdown(tree.what_to_notice(report))
-ui.show_figure(tree.affinity_figure(result), "tree_affinity")
+ui.show_figure(figures.affinity_figure(result), "tree_affinity")
 st.markdown(
     "**Affinity.** Every few thousand steps the learning agent is frozen and put on fixed maps with 1, 2, ... trees "
     "and no regrowth: does it chop within reach? The greedy reference always does (1); the sustainable reference "
@@ -46,8 +47,8 @@ st.markdown(
 left, right = st.columns([0.45, 0.55])
 with left:
     window = min(moment, len(result.replay_steps)) - 1
-    ui.show_figure(tree.replay_figure(result, window), "tree_replay")
+    ui.show_figure(figures.replay_figure(result, window), "tree_replay")
 with right:
-    ui.show_figure(tree.reference_figure(report), "tree_reference")
+    ui.show_figure(figures.reference_figure(report), "tree_reference")
 ui.study_diagnosis(PAGE, run)
 ui.study_downloads(PAGE, report, {f"gmg_{PAGE}_per_1000_steps.csv": tree.curve_table(result).to_csv(index=False)})

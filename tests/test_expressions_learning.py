@@ -17,6 +17,7 @@ from gmg.agents import dialogue_policy as learner
 from gmg.cli import jsonable
 from gmg.envs import expressions as task
 from gmg.params import ParamError, with_overrides
+from gmg.render import expressions as figures
 from gmg.studies import expressions as study
 
 # a reduced but real run: a fraction of a second of training per model
@@ -196,9 +197,9 @@ def test_the_sweep_covers_every_share_and_the_varying_count_contrast():
     assert [t["variant"] for t in table] == ["0%", "0.1%", "0.25%", "0.5%", "1%", "2%", "5%", study.CONTRAST]
     assert all(t["seeds"] == 2 and 0 <= t["seeds_cured"] <= 2 for t in table)
     assert table[0]["mean_redundant_rate"] >= 0.8  # share 0: the headline
-    fig = study.sweep_figure(s)
+    fig = figures.sweep_figure(s)
     assert fig.layout.title.text.startswith("Cure sweep") and len(fig.data) == 3
-    assert len(study.rates_figure(s).data) == 2
+    assert len(figures.rates_figure(s).data) == 2
 
 
 def test_config_rejects_settings_that_cannot_run():

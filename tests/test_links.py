@@ -18,7 +18,7 @@ KEPT = {"seed": 11, "train_steps": 0, "eval_episodes": 1}
 
 def settings(at, env_name: str, agent_name: str) -> dict:
     """The sidebar's values of every setting of this world and agent, by name."""
-    names = ui._defaults(env_name, agent_name)
+    names = ui.defaults(env_name, agent_name)
     return {name: at.session_state[name] for name in names if name in at.session_state}
 
 
@@ -27,7 +27,7 @@ def check_reproduced_by_its_link(at, env_name: str) -> None:
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert not at.button(key="explore_train").disabled
     shown = settings(at, env_name, agent_name)
-    expected = {**ui._defaults(env_name, agent_name), **KEPT}
+    expected = {**ui.defaults(env_name, agent_name), **KEPT}
     assert shown == expected  # so the link, which leaves defaults out, says everything
     fresh = open_page("pages/explore.py", env=env_name, agent=agent_name, **KEPT)
     assert settings(fresh, env_name, agent_name) == shown
@@ -51,3 +51,10 @@ def test_switching_agent_starts_from_its_defaults():
         at.sidebar.selectbox(key="agent").set_value(first).run()
         at.sidebar.selectbox(key="agent").set_value(second).run()
         check_reproduced_by_its_link(at, "coin")
+
+
+def test_a_refused_link_value_is_explained_with_the_chosen_worlds_range():
+    """`size` is a parameter of several worlds with different ranges: the message gives this world's."""
+    at = open_page("pages/explore.py", env="maze", size=22, **KEPT)
+    [message] = [e.value for e in at.error if "size=22" in e.value]
+    assert "between 5 and 21" in message and "4" not in message.split("between")[1][:8]

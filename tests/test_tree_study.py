@@ -11,6 +11,7 @@ import pytest
 from gmg import diagnose
 from gmg.cli import main
 from gmg.params import ParamError
+from gmg.render import tree as tree_figures
 from gmg.studies import StudyRun, run_study, tree
 
 SHORT = tree.Config(train_steps=6000, probe_every=2000)
@@ -69,7 +70,7 @@ def test_progress_rows_carry_the_live_view(short_result):
     tree.run(SHORT, 0, on_progress=rows.append)
     assert rows[-1]["fraction"] == 1.0 and rows[-1]["steps"] == 6000
     assert len(rows[-1]["mean_trees"]) == 1 and 0 <= rows[-1]["agent_cell"] < 100
-    fig = tree.live_figure(rows, SHORT)
+    fig = tree_figures.live_figure(rows, SHORT)
     assert len(fig.data) >= 3
 
 
@@ -127,10 +128,10 @@ def test_cli_bad_study_input_is_one_line_and_exit_2(argv, message):
 
 def test_figures_draw(short_result):
     report = tree.summary(short_result)
-    assert len(tree.population_figure(short_result).data) == 2 * (1 + 2)  # copy + two references, two panels
-    assert tree.affinity_figure(short_result).data[0].type == "heatmap"
-    assert len(tree.reference_figure(report).data) == 2
-    replay = tree.replay_figure(short_result, 0)
+    assert len(tree_figures.population_figure(short_result).data) == 2 * (1 + 2)  # copy + two references, two panels
+    assert tree_figures.affinity_figure(short_result).data[0].type == "heatmap"
+    assert len(tree_figures.reference_figure(report).data) == 2
+    replay = tree_figures.replay_figure(short_result, 0)
     assert len(replay.frames) == tree.REPLAY_STEPS + 1
     assert "trees standing" in tree.what_to_notice(report) or "crash" in tree.what_to_notice(report)
 

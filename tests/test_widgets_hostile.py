@@ -223,7 +223,7 @@ def test_a_hostile_link_is_quoted_in_at_most_40_characters():
     assert any("is not a setting" in e for e in errors), errors
     assert all("x" * 41 not in e and "9" * 41 not in e and "y" * 41 not in e for e in errors), errors
     at.run()  # and the next run binds the widgets again
-    assert not at.exception and "seeds" not in at.query_params and at.sidebar.number_input(key="seeds").value == 20
+    assert not at.exception and "seeds" not in at.query_params and at.sidebar.number_input(key="seeds").value == 5
 
 
 @pytest.mark.usefixtures("clear_streamlit_caches")

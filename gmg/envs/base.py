@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import grid
 from ..keys import new_keys
+from .card import EnvCard
 
 
 class EpisodicEnv:
@@ -14,6 +15,7 @@ class EpisodicEnv:
 
     Config = None
     n_actions = grid.N_ACTIONS
+    card = EnvCard()  # what the rest of the program says about this world (gmg.envs.card)
 
     def __init__(self, config=None):
         self.config = config or self.Config()

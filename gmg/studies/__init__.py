@@ -67,11 +67,6 @@ class StudyRun:
     def agent_name(self) -> str:
         return self.module.LEARNER
 
-    def live_figure(self, rows: list[dict]):
-        """The study's live view while it trains (None if it has none)."""
-        live = getattr(self.module, "live_figure", None)
-        return None if live is None else live(rows, self.config)
-
     def summarize(self, result) -> dict:
         return self.module.summary(result)
 

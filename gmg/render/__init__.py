@@ -19,8 +19,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from . import goals, grid
-from .probe import CATEGORIES
+from .. import goals, grid
+from ..probe import CATEGORIES
 
 # Browsers animate a few hundred client-side frames smoothly; longer episodes are subsampled.
 MAX_FRAMES = 400
