@@ -44,7 +44,7 @@ def evaluate_splits(experiment: Experiment, env, agent, record: int = 2) -> dict
 
 
 def summary(result: RunResult) -> dict:
-    """The JSON contract of `python -m gmg experiment` (see README)."""
+    """The JSON contract of `python -m gmg experiment` (see docs/cli.md)."""
     ex, env = result.experiment, result.env
     splits = {}
     for split, rollout in result.rollouts.items():

@@ -1,6 +1,6 @@
 """Online Q-learning for a world that never resets: one learner per independent copy.
 
-Why this learner (see gmg.studies.tree and the README): the value of moving `a` when the nearest
+Why this learner (see gmg.studies.tree and docs/results.md): the value of moving `a` when the nearest
 tree lies at offset `o` and `n` trees stand is the sum of two tables,
 
     Q(o, n, a) = shared[o, a] + per_count[n, o, a]

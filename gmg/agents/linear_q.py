@@ -1,7 +1,7 @@
 """Batched Q-learning with a linear function over observation features.
 
 Why this learner: it learns the Monster task from reward alone in a few seconds of CPU, far
-more reliably than the small networks and deep PPO runs the prototypes tried (see README). The
+more reliably than the small networks and deep PPO runs the prototypes tried (see docs/learners.md). The
 value of action a in state s is
 
     Q(s, a) = W . [ g(s, a) (x) c(s) ]  +  w . z(s)
