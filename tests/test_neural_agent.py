@@ -73,3 +73,12 @@ def test_crop_is_centred_on_the_agent():
         for i in range(size):
             for j in range(size):
                 assert walls[b, size - 1 + i - r, size - 1 + j - c] == grid[i, j]
+
+
+def test_a_saved_neural_run_reloads_as_the_same_run(tmp_path):
+    from gmg.storage import load_run, save_run
+
+    result = run(Experiment.build("keys", "neural", 0, SHORT))
+    again = load_run(save_run(result, tmp_path / "run"))
+    assert summary(again)["splits"] == summary(result)["splits"]
+    assert all(again.trained.agent.params[k].dtype == np.float32 for k in again.trained.agent.params)
