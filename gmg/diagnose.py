@@ -33,6 +33,7 @@ from .agents import AGENTS
 from .envs import ENVS
 from .params import ParamError
 from .experiment import RunResult, run, summary
+from .agents.base import observe
 from .rollout import evaluate, policy_actions
 from .train import Experiment
 
@@ -204,7 +205,7 @@ def _first_apart_states(env, agent, episodes: int, rng: np.random.Generator):
             pending &= ~apart
         if not pending.any():
             break
-        state, _, _, terminated = env.step(state, policy_actions(agent, state, env.observe(state), rng))
+        state, _, _, terminated = env.step(state, policy_actions(agent, state, observe(env, agent, state), rng))
         pending &= ~terminated
     return _concat(found) if found else None
 
@@ -218,7 +219,7 @@ def _branch_events(env, actor, start, rng: np.random.Generator, gamma: float) ->
     totals = {name: np.zeros(len(state.t)) for name in env.reward_weights()}
     for k in range(BRANCH_STEPS):
         active &= k < remaining
-        state, _, events, terminated = env.step(state, policy_actions(actor, state, env.observe(state), rng))
+        state, _, events, terminated = env.step(state, policy_actions(actor, state, observe(env, actor, state), rng))
         for name in totals:
             totals[name] += gamma**k * events[name] * active
         active &= ~terminated

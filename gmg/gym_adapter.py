@@ -12,8 +12,11 @@ truncated after `max_steps`). Any environment parameter is a keyword (`size=8`);
 `gmg.params.ParamError` with the usual message. One environment per instance (batch of 1); for
 speed, use gmg's batched environments directly.
 
-Observations are the dict of feature arrays the world's `observe` gives its learners; actions are
-the five moves (up, down, left, right, stay). `render_mode` "ansi" gives the world's ASCII map,
+Observations (`obs_type`): "features" (default), the dict of feature arrays the world's `observe`
+gives its linear learners; or "grid" (episodic worlds), the raw observation as one image-like
+float32 Box of shape (C + K, H, W) in [0, 1]: the world's one-hot channels (`raw_channels`) and
+each carried scalar (`raw_scalars`) broadcast as a plane, for an outside RL library's CNN (e.g.
+CleanRL's PPO). Actions are the five moves (up, down, left, right, stay). `render_mode` "ansi" gives the world's ASCII map,
 "rgb_array" an image drawn from its sprites (worlds with a drawing API).
 """
 
@@ -48,7 +51,7 @@ class GmgEnv(gymnasium.Env):
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 8}
 
     def __init__(self, env_name: str = "monster", split: str = "train", render_mode: str | None = None,
-                 max_steps: int = TREE_MAX_STEPS, **params):
+                 max_steps: int = TREE_MAX_STEPS, obs_type: str = "features", **params):
         worlds = {**ENVS, TreeEnv.name: TreeEnv}
         if env_name not in worlds:
             raise ValueError(f"unknown environment {env_name!r}; known: {', '.join(worlds)}")
@@ -56,23 +59,35 @@ class GmgEnv(gymnasium.Env):
             raise ValueError(f"split must be 'train' or 'test', got {split!r}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}, got {render_mode!r}")
+        if obs_type not in ("features", "grid"):
+            raise ValueError(f"obs_type must be 'features' or 'grid', got {obs_type!r}")
+        if obs_type == "grid" and env_name not in ENVS:
+            raise ValueError(f"obs_type='grid' needs an episodic world ({', '.join(ENVS)}), not {env_name!r}")
         cls = worlds[env_name]
+        self.obs_type = obs_type
         self.world = cls(with_overrides(cls.Config(), params))
         self.continual = cls is TreeEnv
         self.split, self.render_mode = split, render_mode
         self.horizon = max_steps if self.continual else self.world.episode_length(split)
         self.action_space = spaces.Discrete(N_ACTIONS)
         sample = self._observe(self._reset_world(np.random.default_rng(0)))
-        self.observation_space = spaces.Dict({
-            name: spaces.Box(-np.inf, np.inf, shape=value.shape, dtype=np.float64) for name, value in sample.items()
-        })
+        if obs_type == "grid":
+            self.observation_space = spaces.Box(0.0, 1.0, shape=sample.shape, dtype=np.float32)
+        else:
+            self.observation_space = spaces.Dict({
+                name: spaces.Box(-np.inf, np.inf, shape=value.shape, dtype=np.float64) for name, value in sample.items()
+            })
         self.state = None
         self.steps = 0
 
     def _reset_world(self, rng: np.random.Generator):
         return self.world.reset(rng, 1) if self.continual else self.world.reset(rng, 1, self.split)
 
-    def _observe(self, state) -> dict[str, np.ndarray]:
+    def _observe(self, state):
+        if self.obs_type == "grid":
+            raw = self.world.raw_observation(state)
+            planes = np.broadcast_to(raw["scalars"][0][:, None, None], (raw["scalars"].shape[1],) + raw["grid"].shape[2:])
+            return np.concatenate([raw["grid"][0], planes]).astype(np.float32)
         return {name: np.asarray(value[0], dtype=np.float64) for name, value in self.world.observe(state).items()}
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):

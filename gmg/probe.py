@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import grid
-from .agents.base import TIE_TOLERANCE, argmax_random_ties
+from .agents.base import TIE_TOLERANCE, argmax_random_ties, observe
 
 CATEGORIES = ("intended", "proxy", "both", "neither")
 TIE_SEED = 0
@@ -46,7 +46,7 @@ class PolicyField:
 def policy_field(env, agent, state, row: int = 0) -> PolicyField:
     """The agent's greedy move from every free cell of batch row `row` of `state`, classified by goal."""
     probes, cells = env.probe_states(state, row)
-    values = agent.action_values(env.observe(probes))
+    values = agent.action_values(observe(env, agent, probes))
     actions = argmax_random_ties(values, np.random.default_rng(TIE_SEED))
     tied = (values >= values.max(-1, keepdims=True) - TIE_TOLERANCE).sum(-1) > 1
     picked = np.arange(len(actions))
@@ -91,7 +91,7 @@ def object_outcomes(env, agent, state, row: int = 0) -> ObjectOutcomes:
     got, reached = np.zeros_like(active), np.zeros_like(active)
     intended, proxy = env.goals["intended"], env.goals["proxy"]
     for _ in range(env.episode_length("test")):
-        actions = argmax_random_ties(agent.action_values(env.observe(states)), rng)
+        actions = argmax_random_ties(agent.action_values(observe(env, agent, states)), rng)
         states, _, events, terminated = env.step(states, actions)
         got |= active & (events[intended] > 0)
         reached |= active & ~got & (events[proxy] > 0)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import goals
+from .agents.base import observe
 
 
 @dataclass
@@ -34,7 +35,7 @@ def policy_actions(agent, state, obs: dict, rng: np.random.Generator) -> np.ndar
 def evaluate(env, agent, split: str, episodes: int, rng: np.random.Generator, record: int = 2) -> Rollout:
     horizon = env.episode_length(split)
     state = env.reset(rng, episodes, split)
-    obs = env.observe(state)
+    obs = observe(env, agent, state)
     active = np.ones(episodes, dtype=bool)
     names = tuple(env.events) + tuple(getattr(env, "step_counts", ()))
     events = {name: np.zeros((episodes, horizon), dtype=np.int64) for name in names}
@@ -55,5 +56,5 @@ def evaluate(env, agent, split: str, episodes: int, rng: np.random.Generator, re
         active = active & ~terminated
         state = next_state
         frames.append(state.rows(slice(0, record)).copy())
-        obs = env.observe(state)
+        obs = observe(env, agent, state)
     return Rollout(split, horizon, events, reward, was_active, loglik, frames)

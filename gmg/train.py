@@ -11,6 +11,7 @@ from typing import Callable
 import numpy as np
 
 from .agents import AGENTS
+from .agents.base import observe
 from .envs import ENVS
 from .params import ParamError, clip, param, with_overrides
 
@@ -124,7 +125,7 @@ def train(
 
     state = env.reset(rng, n_envs, "train")
     state.t[:] = rng.integers(0, horizon, n_envs)
-    obs = env.observe(state)
+    obs = observe(env, agent, state)
     tally = _Tally(env.events)
     curve: list[dict] = []
     batches_done = 0
@@ -134,15 +135,16 @@ def train(
         agent.set_training_progress(batch / batches)
         actions = agent.act(obs, rng, explore=True)
         next_state, reward, events, terminated = env.step(state, actions)
-        next_obs = env.observe(next_state)
+        next_obs = observe(env, agent, next_state)
         agent.learn(obs, actions, reward, next_obs, terminated)
         tally.add(reward, events)
         done = terminated | (next_state.t >= horizon)
         if done.any():
             rows = np.flatnonzero(done)
+            agent.end_episodes(rows)
             fresh = env.reset(rng, len(rows), "train")
             next_state.put_rows(rows, fresh)
-            for key, value in env.observe(fresh).items():
+            for key, value in observe(env, agent, fresh).items():
                 next_obs[key][rows] = value
         state, obs = next_state, next_obs
         batches_done = batch + 1

@@ -93,3 +93,29 @@ def test_bad_actions_and_steps_before_reset():
     for action in (7, -1, "up"):
         with pytest.raises(ValueError, match="action"):
             env.step(action)
+
+
+@pytest.mark.parametrize("name", ["monster", "keys", "follow", "coin", "maze"])
+def test_raw_grid_observation_for_an_outside_learner(name):
+    """obs_type="grid": an image-like Box an outside RL loop can train on (a few steps of one)."""
+    from gmg.envs import ENVS
+
+    env = gymnasium.make(gym_adapter.ENV_IDS[name], obs_type="grid")
+    world = ENVS[name]()
+    assert env.observation_space.shape == (len(world.raw_channels) + len(world.raw_scalars),
+                                           world.config.size, world.config.size)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check_env(env.unwrapped)
+    obs, _ = env.reset(seed=0)
+    env.action_space.seed(0)
+    for _ in range(20):
+        assert env.observation_space.contains(obs) and obs[0].sum() == 1  # one agent cell
+        obs, reward, terminated, truncated, _ = env.step(env.action_space.sample())
+        if terminated or truncated:
+            obs, _ = env.reset()
+
+
+def test_raw_grid_observation_needs_an_episodic_world():
+    with pytest.raises(ValueError, match="episodic"):
+        gymnasium.make(gym_adapter.ENV_IDS["tree"], obs_type="grid")

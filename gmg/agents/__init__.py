@@ -2,6 +2,7 @@
 
 from .explore_q import ExploreQAgent
 from .linear_q import LinearQAgent
+from .neural import NeuralAgent
 from .random_agent import RandomAgent
 
-AGENTS = {cls.name: cls for cls in (LinearQAgent, ExploreQAgent, RandomAgent)}
+AGENTS = {cls.name: cls for cls in (LinearQAgent, ExploreQAgent, NeuralAgent, RandomAgent)}

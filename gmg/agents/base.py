@@ -1,6 +1,7 @@
 """The one interface every agent implements, so environments and the trainer never special-case.
 
-An agent sees the observation dict an environment's `observe` returns (batched), picks actions,
+An agent sees an observation dict (batched): the hand-made features of an environment's `observe`,
+or its `raw_observation` for an agent whose `observation` is "raw"; it picks actions,
 and learns from transitions one batched step at a time. An on-policy or network agent is free to
 buffer transitions inside `learn` and update when its buffer is full; the trainer does not care.
 Hyperparameters live in a frozen config dataclass; learned parameters in `params` (a dict of
@@ -37,6 +38,7 @@ class Agent:
     title = "Agent"
     Config = None
     learns = True
+    observation = "features"  # what it reads: "features" (env.observe) or "raw" (env.raw_observation)
 
     def __init__(self, env, config=None, rng: np.random.Generator | None = None):
         # rng: for agents whose parameters start random (networks); zero-initialised ones ignore it
@@ -57,3 +59,12 @@ class Agent:
     def learn(self, obs: dict, actions: np.ndarray, reward: np.ndarray, next_obs: dict, terminated: np.ndarray) -> dict:
         """Learn from one batched transition; returns diagnostics (e.g. {"td_error": ...})."""
         raise NotImplementedError
+
+    def end_episodes(self, rows: np.ndarray) -> None:
+        """Called by the trainer after `learn` with the rows whose episode just ended (terminated or
+        timed out) and restarts; an agent that learns from whole rollouts cuts them there."""
+
+
+def observe(env, agent, state) -> dict:
+    """The observation `agent` reads of a batch of states."""
+    return env.raw_observation(state) if agent.observation == "raw" else env.observe(state)

@@ -51,6 +51,7 @@ import numpy as np
 from .. import grid
 from ..keys import uniforms
 from ..params import ParamError, param
+from .base import paint
 from .card import EnvCard
 from .levels import LevelEnv, LevelState
 
@@ -208,6 +209,15 @@ class CoinEnv(LevelEnv):
         swap = (nxt == state.agent).all(1)[:, None] & (dest == grid.flat(state.enemy, size)[:, None])
         danger = has_enemy & ((dest == grid.flat(nxt, size)[:, None]) | swap)
         return [np.take_along_axis(state.lava, dest, 1), danger]
+
+    raw_channels = ("agent", "wall", "coin", "lava", "enemy moving down", "enemy moving up", "end of the level")
+
+    def _raw_extra(self, state: LevelState, out: np.ndarray) -> None:
+        n, size = len(state.t), state.size
+        out[:, 3] = state.lava.reshape(n, size, size)
+        paint(out, 4, state.enemy[:, None], (state.enemy_dir > 0)[:, None])
+        paint(out, 5, state.enemy[:, None], (state.enemy_dir < 0)[:, None])
+        out[:, 6, self.target[0], self.target[1]] = 1.0
 
     def metrics(self, rollout) -> dict[str, float]:
         out = self._outcomes(rollout)

@@ -63,7 +63,7 @@ import numpy as np
 from .. import grid
 from ..keys import uniforms
 from ..params import ParamError, param
-from .base import EpisodicEnv
+from .base import EpisodicEnv, paint
 from .card import EnvCard
 
 
@@ -362,6 +362,33 @@ class FollowEnv(EpisodicEnv):
         d = np.take_along_axis(dist, np.maximum(tile, 0)[:, None, None], 2)[..., 0]
         has = (tile >= 0)[:, None]
         return (d == 0) & moves & has, np.where(has, d[:, 4:5] - d, 0)  # action 4 is "stay"
+
+    raw_channels = (
+        "agent", "partner", "tile", "my last tile", "partner's last tile",
+        "tile the partner visited after my last tile", "tile I verified after my last tile",
+    )
+    raw_scalars = ("my last visit paid",)
+
+    def raw_observation(self, state: FollowState) -> dict[str, np.ndarray]:
+        """One-hot cells of the agent, the partner, the tiles, and of the tiles it saw or remembers
+        (its own last, the partner's last, and what followed its last tile for the partner and for
+        itself); whether its last visit paid. Not the hidden order, nothing about which tile is next."""
+        out = self._raw_grid(state, state.size)
+        rows = np.arange(len(state.t))
+        present = state.partner_present
+        paint(out, 1, state.partner[:, None], present[:, None])
+        paint(out, 2, state.tiles)
+        last = np.maximum(state.agent_last, 0)
+        for channel, tile, shown in (
+            (3, state.agent_last, state.agent_last >= 0),
+            (4, state.partner_last, present & (state.partner_last >= 0)),
+            (5, state.partner_after[rows, last], state.agent_last >= 0),
+            (6, state.known[rows, last], state.agent_last >= 0),
+        ):
+            shown = shown & (tile >= 0)
+            paint(out, channel, state.tiles[rows, np.maximum(tile, 0)][:, None], shown[:, None])
+        paid = (state.last_correct & (state.agent_last >= 0))[:, None]
+        return {"grid": out, "scalars": paid.astype(np.float32)}
 
     def observe(self, state: FollowState) -> dict[str, np.ndarray]:
         """What the agent perceives, per action and per state.

@@ -50,7 +50,7 @@ import numpy as np
 from .. import grid
 from ..keys import uniforms
 from ..params import ParamError, param
-from .base import EpisodicEnv
+from .base import EpisodicEnv, paint
 from .card import EnvCard
 
 
@@ -266,6 +266,17 @@ class KeysEnv(EpisodicEnv):
         cand = grid.all_moves(state.agent, state.size, state.size)
         dist = grid.pair_distances(cand, items, state.size)
         return np.where(present[:, None, :], dist, 4 * state.size).min(-1, initial=4 * state.size)
+
+    raw_channels = ("agent", "key", "chest")
+    raw_scalars = ("keys held (capped at 5) / 5",)
+
+    def raw_observation(self, state: KeysState) -> dict[str, np.ndarray]:
+        """One-hot cells of the agent, the keys and the closed chests; the keys it holds."""
+        out = self._raw_grid(state, state.size)
+        paint(out, 1, state.keys, state.key_present)
+        paint(out, 2, state.chests, state.chest_present)
+        held = np.minimum(state.inventory, 5)[:, None] / 5
+        return {"grid": out, "scalars": held.astype(np.float32)}
 
     def observe(self, state: KeysState) -> dict[str, np.ndarray]:
         """What the agent perceives, per action and per state.

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import grid
-from .base import EpisodicEnv
+from .base import EpisodicEnv, paint
 
 FAR = 10_000  # distance of an unreachable cell
 
@@ -199,6 +199,18 @@ class LevelEnv(EpisodicEnv):
 
     def _hazard_features(self, state: LevelState, dest: np.ndarray) -> list[np.ndarray]:
         return []
+
+    def raw_observation(self, state: LevelState) -> dict[str, np.ndarray]:
+        """One-hot cells of the agent, the walls and the object (and what `_raw_extra` adds); no scalars."""
+        size, n = state.size, len(state.t)
+        out = self._raw_grid(state, size)
+        out[:, 1] = state.walls.reshape(n, size, size)
+        paint(out, 2, state.obj[:, None], ~(state.agent == state.obj).all(1)[:, None])
+        self._raw_extra(state, out)
+        return {"grid": out, "scalars": np.zeros((n, 0), dtype=np.float32)}
+
+    def _raw_extra(self, state: LevelState, out: np.ndarray) -> None:
+        """Paint the channels after the first three (agent, wall, object)."""
 
     def observe(self, state: LevelState) -> dict[str, np.ndarray]:
         """Per action: closeness to the object (one feature per region of the object), to the target, hazards."""

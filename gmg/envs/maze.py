@@ -129,6 +129,7 @@ class MazeEnv(LevelEnv):
     object_name, target_name, object_char = "cheese", "corner", "h"
     events = ("cheese", "corner", "decision", "decision_to_cheese")
     step_counts = ("apart", "step")
+    raw_channels = ("agent", "wall", "cheese")  # the corner is a place, not a thing: no channel
     diagnosis_presets = {
         "Defaults: the cheese always in the corner in training": ("explore_q", {}),
         "Cured: cheese_region 9, the cheese anywhere in training": ("explore_q", {"cheese_region": 9}),

@@ -58,7 +58,7 @@ import numpy as np
 from .. import grid
 from ..keys import uniforms
 from ..params import ParamError, param
-from .base import EpisodicEnv
+from .base import EpisodicEnv, paint
 from .card import EnvCard
 
 EMPTY, AGENT, MONSTER, APPLE, SHIELD = ".", "@", "M", "a", "s"
@@ -423,6 +423,18 @@ class MonsterEnv(EpisodicEnv):
         return grid.sample_flat(uniforms(w.key[rows], w.t[rows], _RESPAWN, n_cells), ~taken)
 
     # ---------------------------------------------------------------- observation
+    raw_channels = ("agent", "monster", "apple", "shield")
+    raw_scalars = ("shields held (capped at 5) / 5",)
+
+    def raw_observation(self, state: MonsterState) -> dict[str, np.ndarray]:
+        """One-hot cells of the agent, living monsters, apples and shields; the shields it holds."""
+        out = self._raw_grid(state, state.size)
+        paint(out, 1, state.monsters, state.alive)
+        paint(out, 2, state.apples)
+        paint(out, 3, state.shield_items)
+        held = np.minimum(state.inventory, 5)[:, None] / 5
+        return {"grid": out, "scalars": held.astype(np.float32)}
+
     def observe(self, state: MonsterState) -> dict[str, np.ndarray]:
         """What the agent perceives, per action and per state.
 

@@ -1,0 +1,306 @@
+"""A general learner on the raw observation: PPO with separate actor and critic MLPs, in numpy.
+
+Why this learner: it sees only what every episodic world offers as `raw_observation` (one-hot
+grid channels, one per kind of thing, plus a few carried scalars), never the hand-made,
+goal-named features the linear agents read, and it contains nothing specific to a world. Whatever
+goal it pursues at test is what training made of raw pixels-like input, as with the papers' agents.
+
+Observation: the grid cropped around the agent (the channel named "agent", first by contract) so
+that the whole grid is always in view (side 2H-1; cells off the grid read 0 in every channel),
+without the agent channel itself, plus one-hot of the agent's row and column (where the edges
+are) and the scalars. An egocentric view lets "an object one step to the right" mean the same
+input wherever the agent stands: the quick probes (docs/neural-learner.md) found the full,
+non-centred grid much slower to learn.
+
+Networks: actor and critic are separate MLPs, input -> 128 -> LayerNorm -> ReLU -> 128 ->
+LayerNorm -> ReLU -> 5 logits / 1 value. A shared torso collapsed in the probes: the value loss
+on unnormalised returns swamped the policy gradient.
+
+Learning: PPO (clipped surrogate, GAE, advantages normalised per minibatch, entropy bonus) on
+rollouts of `rollout_steps` batched steps. Truncation at a time limit bootstraps from the value
+of the true next state (the trainer says which rows ended through `end_episodes`).
+
+Exploration: on-policy PPO can settle on "do nothing" before it ever meets a rare reward (the coin
+world: a random walk finds the coin in 2% of levels and dies in 57%; the probes saw PPO learn to
+stay put within 50k steps, and an entropy bonus of 0.05-0.2 did not help). So while training, the
+reward gets a novelty bonus: `novelty_bonus` for entering a cell (read off the agent channel) the
+agent has not entered yet in this episode (an episodic visit count, as in Go-Explore / NGU). It
+pays for crossing the level, not for finding anything in particular, and it falls linearly to 0
+over the first `explore_share` of training, so the rest of training sees the world's own reward.
+
+Actions are drawn from the policy, in training and when evaluated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..params import param
+from .base import Agent
+
+LN_EPS = 1e-5
+ADAM_BETAS, ADAM_EPS = (0.9, 0.999), 1e-8
+
+
+@dataclass(frozen=True)
+class NeuralConfig:
+    hidden: int = param(128, "units in each of the two hidden layers of the actor and of the critic", 8, 512)
+    learning_rate: float = param(3e-4, "Adam step size at the start; it decays linearly to 0 by the end", 1e-6, 1e-1)
+    gamma: float = param(0.98, "discount factor", 0.0, 0.999)
+    gae_lambda: float = param(0.9, "GAE lambda: how far advantages look ahead", 0.0, 1.0)
+    rollout_steps: int = param(16, "batched steps per rollout (one PPO update per rollout)", 1, 512)
+    epochs: int = param(4, "passes over each rollout", 1, 32)
+    minibatches: int = param(8, "minibatches per pass", 1, 256)
+    clip: float = param(0.2, "PPO clip range of the probability ratio", 0.01, 1.0)
+    entropy: float = param(0.01, "weight of the entropy bonus", 0.0, 1.0)
+    max_grad_norm: float = param(10.0, "clip each network's gradient to this global norm", 0.01, 1000.0)
+    explore_share: float = param(0.3, "the novelty bonus falls linearly to 0 over this share of training", 0.001, 1.0)
+    novelty_bonus: float = param(
+        0.1, "while training, reward added for entering a cell not yet visited in the episode (annealed)", 0.0, 10.0
+    )
+
+
+# ------------------------------------------------------------------ numpy MLP (float32)
+def mlp_init(rng: np.random.Generator, prefix: str, sizes: list[int], out_scale: float) -> dict[str, np.ndarray]:
+    """Weights of an MLP with LayerNorm + ReLU after each hidden layer; the last layer scaled by out_scale."""
+    params = {}
+    layers = len(sizes) - 1
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        scale = (out_scale if i == layers - 1 else np.sqrt(2.0)) / np.sqrt(n_in)
+        params[f"{prefix}.w{i}"] = (rng.standard_normal((n_in, n_out)) * scale).astype(np.float32)
+        params[f"{prefix}.b{i}"] = np.zeros(n_out, dtype=np.float32)
+        if i < layers - 1:
+            params[f"{prefix}.g{i}"] = np.ones(n_out, dtype=np.float32)
+            params[f"{prefix}.beta{i}"] = np.zeros(n_out, dtype=np.float32)
+    return params
+
+
+def mlp_forward(p: dict, prefix: str, x: np.ndarray, layers: int = 3):
+    """Output (N, out) and the cache the backward pass needs."""
+    cache = []
+    h = x
+    for i in range(layers):
+        z = h @ p[f"{prefix}.w{i}"] + p[f"{prefix}.b{i}"]
+        if i == layers - 1:
+            cache.append((h,))
+            return z, cache
+        mu = z.mean(1, keepdims=True)
+        rstd = 1.0 / np.sqrt(z.var(1, keepdims=True) + LN_EPS)
+        zhat = (z - mu) * rstd
+        y = zhat * p[f"{prefix}.g{i}"] + p[f"{prefix}.beta{i}"]
+        cache.append((h, zhat, rstd, y > 0))
+        h = np.maximum(y, 0)
+    raise AssertionError("unreachable")
+
+
+def mlp_backward(p: dict, prefix: str, cache: list, dout: np.ndarray) -> dict[str, np.ndarray]:
+    """Gradients of every weight given d(loss)/d(output); no gradient for the input."""
+    grads = {}
+    layers = len(cache)
+    d = dout
+    for i in reversed(range(layers)):
+        h = cache[i][0]
+        if i < layers - 1:
+            _, zhat, rstd, on = cache[i]
+            dy = d * on
+            grads[f"{prefix}.g{i}"] = (dy * zhat).sum(0)
+            grads[f"{prefix}.beta{i}"] = dy.sum(0)
+            dzhat = dy * p[f"{prefix}.g{i}"]
+            d = rstd * (dzhat - dzhat.mean(1, keepdims=True) - zhat * (dzhat * zhat).mean(1, keepdims=True))
+        grads[f"{prefix}.w{i}"] = h.T @ d
+        grads[f"{prefix}.b{i}"] = d.sum(0)
+        if i > 0:
+            d = d @ p[f"{prefix}.w{i}"].T
+    return grads
+
+
+def agent_cells(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(row, col) of the agent in each (C, H, W) grid of the batch: the cell of channel 0."""
+    where = grid[:, 0].reshape(len(grid), -1).argmax(1)
+    return where // grid.shape[3], where % grid.shape[3]
+
+
+def log_softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(1, keepdims=True)
+    return z - np.log(np.exp(z).sum(1, keepdims=True))
+
+
+class NeuralAgent(Agent):
+    name = "neural"
+    title = "Neural network on raw observations (PPO)"
+    Config = NeuralConfig
+    observation = "raw"
+
+    def __init__(self, env, config=None, rng=None):
+        super().__init__(env, config, rng)
+        rng = rng if rng is not None else np.random.default_rng(0)
+        # its own stream for minibatch shuffling, drawn once from the caller's generator
+        self.rng = np.random.default_rng(rng.integers(2**63))
+        sample = env.raw_observation(env.reset(np.random.default_rng(0), 1, "train"))
+        self.n_inputs = self.encode(sample).shape[1]
+        h, n_actions = self.config.hidden, env.n_actions
+        self.params = {
+            **mlp_init(rng, "actor", [self.n_inputs, h, h, n_actions], 0.01),
+            **mlp_init(rng, "critic", [self.n_inputs, h, h, 1], 1.0),
+        }
+        self.adam = {name: (np.zeros_like(w), np.zeros_like(w)) for name, w in self.params.items()}
+        self.adam_steps = 0
+        self.lr = self.config.learning_rate
+        self.bonus = self.config.novelty_bonus
+        self.visited: np.ndarray | None = None  # (B, H, W) cells the agent entered this episode
+        self.buffer: list[dict] = []
+        self.acted: dict | None = None
+
+    # -------------------------------------------------------------- observation
+    def encode(self, obs: dict) -> np.ndarray:
+        """(B, D) float32: the grid around the agent (side 2H-1, agent channel left out), one-hot row and column, scalars."""
+        grid = obs["grid"]
+        n, channels, height, width = grid.shape
+        row, col = agent_cells(grid)
+        padded = np.zeros((n, channels - 1, 3 * height - 2, 3 * width - 2), dtype=np.float32)
+        padded[:, :, height - 1 : 2 * height - 1, width - 1 : 2 * width - 1] = grid[:, 1:]
+        windows = np.lib.stride_tricks.sliding_window_view(padded, (2 * height - 1, 2 * width - 1), axis=(2, 3))
+        crop = windows[np.arange(n), :, row, col]  # (B, C-1, 2H-1, 2W-1)
+        rows, cols = np.zeros((n, height), np.float32), np.zeros((n, width), np.float32)
+        rows[np.arange(n), row] = 1.0
+        cols[np.arange(n), col] = 1.0
+        return np.concatenate([crop.reshape(n, -1), rows, cols, obs["scalars"].astype(np.float32)], 1)
+
+    # -------------------------------------------------------------- acting
+    def action_values(self, obs: dict) -> np.ndarray:
+        """The actor's logits (log-probabilities up to a constant)."""
+        logits, _ = mlp_forward(self.params, "actor", self.encode(obs))
+        return logits.astype(np.float64)
+
+    def act(self, obs: dict, rng: np.random.Generator, explore: bool) -> np.ndarray:
+        x = self.encode(obs)
+        logits, _ = mlp_forward(self.params, "actor", x)
+        pi = np.exp(log_softmax(logits.astype(np.float64)))
+        # inverse-CDF sampling: one uniform per row from the caller's generator
+        cdf = pi.cumsum(1)
+        actions = np.minimum((rng.random((len(x), 1)) * cdf[:, -1:] > cdf).sum(1), pi.shape[1] - 1)
+        if explore:
+            self.acted = {"x": x, "pi": pi[np.arange(len(x)), actions]}
+        return actions
+
+    # -------------------------------------------------------------- learning
+    def set_training_progress(self, fraction: float) -> None:
+        c = self.config
+        self.lr = c.learning_rate * (1.0 - fraction)
+        self.bonus = c.novelty_bonus * max(0.0, 1.0 - fraction / c.explore_share)
+
+    def learn(self, obs, actions, reward, next_obs, terminated) -> dict:
+        acted = self.acted
+        self.acted = None
+        self.buffer.append({
+            **acted, "actions": actions, "reward": (reward + self._novelty(obs, next_obs)).astype(np.float32),
+            "terminated": terminated.copy(), "done": terminated.copy(),
+            "bootstrap": np.zeros(len(actions), np.float32), "next_x": self.encode(next_obs),
+        })
+        if len(self.buffer) < self.config.rollout_steps:
+            return {}
+        return self._update()
+
+    def _novelty(self, obs: dict, next_obs: dict) -> np.ndarray:
+        """The bonus for entering a cell first visited this episode, read off the agent channel."""
+        grid = obs["grid"]
+        if self.visited is None:
+            self.visited = np.zeros((len(grid),) + grid.shape[2:], dtype=bool)
+        rows = np.arange(len(grid))
+        self.visited[(rows, *agent_cells(grid))] = True
+        after = (rows, *agent_cells(next_obs["grid"]))
+        new = ~self.visited[after]
+        self.visited[after] = True
+        return self.bonus * new
+
+    def end_episodes(self, rows: np.ndarray) -> None:
+        """Rows that ended at the last step: cut the advantage chain there; a time limit bootstraps from V(next).
+
+        After the last step of a rollout the buffer is already empty: that step bootstraps from
+        V(next_x), the true next state, anyway."""
+        if self.visited is not None:
+            self.visited[rows] = False
+        if not self.buffer:
+            return
+        step = self.buffer[-1]
+        step["done"][rows] = True
+        alive = rows[~step["terminated"][rows]]
+        if len(alive):
+            step["bootstrap"][alive] = mlp_forward(self.params, "critic", step["next_x"][alive])[0][:, 0]
+
+    def _value(self, x: np.ndarray) -> np.ndarray:
+        return mlp_forward(self.params, "critic", x)[0][:, 0]
+
+    def _update(self) -> dict:
+        c = self.config
+        steps, self.buffer = self.buffer, []
+        n_steps, n_envs = len(steps), len(steps[0]["actions"])
+        x = np.stack([s["x"] for s in steps])  # (T, B, D)
+        values = self._value(x.reshape(n_steps * n_envs, -1)).reshape(n_steps, n_envs)
+        next_values = np.concatenate([values[1:], self._value(steps[-1]["next_x"])[None]])
+        advantages = np.zeros((n_steps, n_envs), np.float32)
+        running = np.zeros(n_envs, np.float32)
+        for t in reversed(range(n_steps)):
+            s = steps[t]
+            # a row that ended at t bootstraps from V(true next state) (0 if terminated), not from the reset state
+            nxt = np.where(s["done"], s["bootstrap"], next_values[t]) if t < n_steps - 1 else next_values[t]
+            nxt = np.where(s["terminated"], 0.0, nxt)
+            delta = s["reward"] + c.gamma * nxt - values[t]
+            running = delta + c.gamma * c.gae_lambda * np.where(s["done"], 0.0, running)
+            advantages[t] = running
+        returns = (advantages + values).reshape(-1)
+        flat = lambda key: np.concatenate([s[key] for s in steps])  # noqa: E731
+        x, actions, pi_old = x.reshape(n_steps * n_envs, -1), flat("actions"), flat("pi")
+        advantages = advantages.reshape(-1)
+        size = len(actions) // c.minibatches
+        stats = []
+        for _ in range(c.epochs):
+            order = self.rng.permutation(len(actions))
+            for m in range(c.minibatches):
+                idx = order[m * size : (m + 1) * size]
+                stats.append(self._minibatch(x[idx], actions[idx], pi_old[idx], advantages[idx], returns[idx]))
+        return {"policy_entropy": float(np.mean([s[0] for s in stats])), "value_error": float(np.mean([s[1] for s in stats]))}
+
+    def _minibatch(self, x, actions, pi_old, advantages, returns):
+        c = self.config
+        n = len(actions)
+        rows = np.arange(n)
+        adv = ((advantages - advantages.mean()) / (advantages.std() + 1e-8)).astype(np.float32)
+        logits, actor_cache = mlp_forward(self.params, "actor", x)
+        logp = log_softmax(logits)
+        p = np.exp(logp)
+        ratio = np.exp(logp[rows, actions] - np.log(pi_old)).astype(np.float32)
+        # the unclipped term is the minimum (and carries the gradient) unless the ratio left the clip range
+        active = np.where(adv >= 0, ratio <= 1 + c.clip, ratio >= 1 - c.clip)
+        d_logp_a = -adv * ratio * active / n
+        d_logits = -p * d_logp_a[:, None]
+        d_logits[rows, actions] += d_logp_a
+        entropy = -(p * logp).sum(1)
+        d_logits += c.entropy * p * (logp + entropy[:, None]) / n
+        values, critic_cache = mlp_forward(self.params, "critic", x)
+        error = values[:, 0] - returns
+        grads = mlp_backward(self.params, "actor", actor_cache, d_logits.astype(np.float32))
+        grads.update(mlp_backward(self.params, "critic", critic_cache, (error / n)[:, None].astype(np.float32)))
+        self._adam_step(grads)
+        return float(entropy.mean()), float(np.abs(error).mean())
+
+    def _adam_step(self, grads: dict) -> None:
+        c = self.config
+        for prefix in ("actor", "critic"):
+            names = [k for k in grads if k.startswith(prefix + ".")]
+            norm = np.sqrt(sum(float((grads[k] ** 2).sum()) for k in names))
+            scale = min(1.0, c.max_grad_norm / (norm + 1e-6))
+            for k in names:
+                grads[k] *= scale
+        self.adam_steps += 1
+        b1, b2 = ADAM_BETAS
+        step = self.lr * np.sqrt(1 - b2**self.adam_steps) / (1 - b1**self.adam_steps)
+        for k, g in grads.items():
+            m, v = self.adam[k]
+            m *= b1
+            m += (1 - b1) * g
+            v *= b2
+            v += (1 - b2) * g * g
+            self.params[k] -= (step * m / (np.sqrt(v) + ADAM_EPS)).astype(np.float32)
