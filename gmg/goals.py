@@ -79,7 +79,6 @@ class GoalPlanner:
     """
 
     acts_on_state = True
-    observation = "features"  # what the callers compute for it (and it ignores)
 
     def __init__(self, env, goal: str):
         self.env, self.goal = env, goal

@@ -66,5 +66,6 @@ class Agent:
 
 
 def observe(env, agent, state) -> dict:
-    """The observation `agent` reads of a batch of states."""
-    return env.raw_observation(state) if agent.observation == "raw" else env.observe(state)
+    """The observation `agent` reads of a batch of states (an object without `observation`, such as a
+    scripted test agent or a planner acting on the state, gets the features, as before raw observations)."""
+    return env.raw_observation(state) if getattr(agent, "observation", "features") == "raw" else env.observe(state)
