@@ -40,3 +40,15 @@ def test_cli_sweep_errors_are_one_line(capsys):
     assert cli.main(["sweep", "maze", "--param", "cheese_region"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and all(line.startswith("gmg: error: ") for line in err)
+
+
+def test_every_world_names_sweep_metrics_it_reports(fast_result):
+    """A sweep of any world plots two test metrics that world's `metrics` reports (keys and follow once had none)."""
+    from gmg.envs import ENVS
+    from gmg.experiment import run
+    from gmg.train import Experiment
+
+    for name in ENVS:
+        result = fast_result if name == "monster" else run(
+            Experiment.build(name, overrides={"train_steps": "2048", "n_envs": "64", "eval_episodes": "4"}), record=0)
+        assert set(sweep.goal_metrics(name).values()) <= set(result.env.metrics(result.rollouts["test"])), name

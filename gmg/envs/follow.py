@@ -205,6 +205,7 @@ CARD = EnvCard(
         "its episodes. Watch which tiles each enters once the anti-expert has led it to a wrong visit, and what "
         "each earns."
     ),
+    goal_metrics={"intended": "correct_visits_per_episode", "proxy": "partner_following"},
 )
 
 

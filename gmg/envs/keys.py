@@ -171,6 +171,7 @@ CARD = EnvCard(
         "Both agents learned from the same reward; the cured one saw test-like levels (plentiful keys) in half "
         "of its training. Watch who heads for the chests once the keys held suffice."
     ),
+    goal_metrics={"intended": "chests_per_episode", "proxy": "surplus_keys_per_episode"},
 )
 
 
