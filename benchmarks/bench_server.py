@@ -29,6 +29,7 @@ import urllib.request
 from pathlib import Path
 
 from common import exit_with, machine_line
+from tests.helpers import descendants
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -53,24 +54,6 @@ def start_server(store: str) -> tuple[subprocess.Popen, str]:
         except OSError:
             time.sleep(0.3)
     raise SystemExit("streamlit did not start")
-
-
-def descendants(pid: int) -> set[int]:
-    """Live processes below `pid`, from /proc (zombies count as ended)."""
-    parents = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                fields = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if fields[0] != "Z":
-                parents[int(entry)] = int(fields[1])
-    found, frontier = set(), {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
 
 
 def alive(pids: set[int]) -> set[int]:

@@ -60,8 +60,15 @@ def _watch_parent(parent: int) -> None:
     os._exit(0)
 
 
+NICENESS = 10  # training yields the cores to the web server and the browsers it serves
+
+
 def main() -> None:
     parent = int(sys.argv[1])
+    # below the server's priority: with as many runs as cores, a page's first rerun (and the browser
+    # drawing it) otherwise waits behind the trainers (measured: ten visitors' pages all stalled
+    # until the last run finished)
+    os.nice(NICENESS)
     # messages own the real stdout; anything else printed goes to stderr instead of corrupting them
     messages = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())

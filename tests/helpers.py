@@ -1,5 +1,6 @@
 """Helpers the tests share: playing action strings (rules tests), and opening pages (app tests)."""
 
+import os
 import time
 from pathlib import Path
 
@@ -40,3 +41,22 @@ def wait_for_training(at: AppTest, timeout: float = 30) -> AppTest:
         time.sleep(0.1)
         at.run()
     return at
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below `pid` (children, grandchildren ...), from /proc (zombies count as ended);
+    the job tests and benchmarks/bench_server.py use it."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[0] != "Z":
+                parents[int(entry)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found

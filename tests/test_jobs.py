@@ -4,6 +4,8 @@ import os
 
 import pytest
 
+from helpers import descendants
+
 from gmg.jobs import JobQueue, ResultStore, TrainJob
 from gmg.train import Experiment, StoppedExperiment
 
@@ -173,24 +175,6 @@ def test_a_stopped_run_has_its_own_key():
     assert StoppedExperiment.of(full, 1000) == stopped != StoppedExperiment.of(full, 2000)
 
 
-def descendants(pid: int) -> set[int]:
-    """Every live process below `pid` (children, grandchildren ...), from /proc."""
-    parents = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                fields = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if fields[0] != "Z":
-                parents[int(entry)] = int(fields[1])
-    found, frontier = set(), {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
-
-
 def test_no_run_of_any_kind_outlives_a_killed_server():
     """A stand-in server queues one job of every kind (experiment, study, diagnosis, seed study, sweep),
     all started at once, and is killed with -9: within a few seconds nothing it started is left."""
@@ -226,3 +210,18 @@ def test_no_run_of_any_kind_outlives_a_killed_server():
     server.wait()
     assert wait_until(lambda: not any(alive(pid) for pid in started), timeout=5), \
         [open(f"/proc/{pid}/cmdline").read() for pid in started if alive(pid)]
+
+
+def test_a_run_yields_the_cores_to_the_server():
+    """Training runs below the server's priority, so pages are served and drawn first."""
+    from gmg.worker import NICENESS
+
+    job = TrainJob(Experiment(), runner=f"{__name__}:sleeper").start()
+    pid = job._process.pid
+
+    def niceness() -> int:
+        return int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[16])
+
+    assert wait_until(lambda: niceness() == os.nice(0) + NICENESS)
+    job.request_stop()
+    assert job.join(10)

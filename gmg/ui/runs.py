@@ -17,7 +17,7 @@ from ..storage import SavedExperiment
 from ..studies import StudyRun
 from ..train import Experiment, StoppedExperiment
 from .links import apply_values, experiment_values
-from .state import guide, HISTORY_KEPT, POLL_SECONDS, RECORDED_EPISODES, add_notice, result_store, show_figure, show_notices
+from .state import guide, HISTORY_KEPT, POLL_SECONDS, WAIT_POLL_SECONDS, RECORDED_EPISODES, add_notice, result_store, show_figure, show_notices
 
 
 def training_controls(page: str, experiments: list, label: str = "Train", auto_start: bool = True,
@@ -105,7 +105,10 @@ def _progress(page: str) -> None:
     if not jobs:
         return
 
-    @st.fragment(run_every=POLL_SECONDS if any(not job.finished for job in jobs) else None)
+    unfinished = [job for job in jobs if not job.finished]
+    every = (WAIT_POLL_SECONDS if all(job.queued for job in unfinished) else POLL_SECONDS) if unfinished else None
+
+    @st.fragment(run_every=every)
     def panel():
         if all(job.finished for job in jobs):
             _collect(page, jobs)

@@ -21,7 +21,10 @@ RESULTS_KEPT = 16  # finished runs kept for the whole server (about 3 MB each)
 HISTORY_KEPT = 8  # recent runs a session can go back to
 APPLIED, APPLIED_NOW = "_applied_keys", "_applied_keys_now"  # session keys of apply_values's hand-over
 RECORDED_EPISODES = 4  # episodes per split whose frames are kept for the animation
-POLL_SECONDS = 0.5
+POLL_SECONDS = 1.0  # a page's progress refresh while its run trains
+# ... and while it only waits in the queue: every visitor's page polls the one server, so a long queue
+# of fast-polling pages starved the server (measured: ten visitors' pages froze for a minute)
+WAIT_POLL_SECONDS = 3.0
 LIMIT_NAMES = tuple(f.name for f in dataclasses.fields(RunLimits))
 OWNER_KEY = "owner"  # link parameter: the visitor's key to their saved runs (run_owner)
 # link parameters of page widgets that are not settings of the run
