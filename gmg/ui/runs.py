@@ -73,10 +73,12 @@ def job_queue() -> JobQueue:
 
 
 def _session_alive(session_id: str) -> bool:
-    """Is this browser session still connected? (Runtime.is_active_session is safe from any thread.)"""
-    if not runtime.exists():
+    """Is this browser session still connected? (Runtime.is_active_session is safe from any thread.)
+    Only a clear "no" ends its runs: without a real runtime (tests, bare mode) a session counts as there."""
+    try:
+        return runtime.get_instance().is_active_session(session_id) is not False
+    except Exception:  # no runtime: nobody to lose
         return True
-    return bool(runtime.get_instance().is_active_session(session_id))
 
 
 def _live_figures(page: str, jobs: list[TrainJob]) -> None:
