@@ -214,11 +214,6 @@ class JobQueue:
         with self._lock:
             return len(self._running)
 
-    @property
-    def waiting(self) -> int:
-        with self._lock:
-            return len(self._waiting)
-
     def _pump(self) -> None:
         now = time.monotonic()
         with self._lock:

@@ -113,10 +113,6 @@ class SavedExperiment(Experiment):
     digest: str = ""
     runner = "gmg.storage:reopen_run"
 
-    @property
-    def settings(self) -> Experiment:
-        return Experiment(**{f.name: getattr(self, f.name) for f in dataclasses.fields(Experiment)})
-
 
 def saved_experiment(folder: Path) -> SavedExperiment:
     """The key of the saved run in `folder`, from its run.json and the digest of its files (cheap: no
