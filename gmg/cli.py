@@ -7,6 +7,7 @@
     python -m gmg diagnose ENV [same options as experiment]   (also tree and expressions)
     python -m gmg seeds ENV [--seeds N] [--first-seed S] [--workers W] [--dask-scheduler ADDRESS]
                             [--agent NAME] [--set NAME=VALUE ...] [--json]
+    python -m gmg sweep ENV --param NAME --values V1,V2 [--seeds K] [--workers W] [--dask-scheduler ADDRESS]
 
 `experiment --json` prints exactly one JSON object: `gmg.experiment.summary(result)`, or for a
 study (gmg.studies: tree, expressions) the study's own `summary`; metrics that are undefined
@@ -34,6 +35,7 @@ from . import seeds as seed_study
 from . import sweep as sweeps
 from .agents import AGENTS
 from .envs import ENVS
+from .jobs import SCHEDULER_ENV
 from .params import ParamError, ascii_number, clip
 from .studies import STUDIES, StudyRun, run_study
 from .train import MAX_SEED, Experiment, RunLimits
@@ -328,7 +330,7 @@ def _sweep(args, out, err) -> int:
         def show(done, total):
             err.write(f"\rsweep: {done}/{total} runs" + ("\n" if done == total else ""))
             err.flush()
-    table = sweeps.run_sweep(sweep, on_progress=show, workers=workers)
+    table = sweeps.run_sweep(sweep, on_progress=show, workers=workers, scheduler=args.dask_scheduler)
     if args.json:
         _dump(sweeps.summary(sweep, table), out)
     else:
@@ -364,6 +366,11 @@ def _add_run_options(parser: argparse.ArgumentParser, env_help: str) -> None:
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
 
 
+def _add_scheduler_option(parser) -> None:
+    parser.add_argument("--dask-scheduler", metavar="ADDRESS",
+                        help=f"run on this Dask cluster instead (or set {SCHEDULER_ENV})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="gmg", description="Goal misgeneralization explorer: headless runs.", allow_abbrev=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -391,8 +398,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help=f"how many seeds (default {seed_study.DEFAULT_SEEDS}, at most {seed_study.MAX_SEEDS})")
     p_seeds.add_argument("--first-seed", default="0", metavar="S", help="the first seed (default 0)")
     p_seeds.add_argument("--workers", metavar="W", help="local processes (default: one per core)")
-    p_seeds.add_argument("--dask-scheduler", metavar="ADDRESS",
-                         help=f"run on this Dask cluster instead (or set {seed_study.SCHEDULER_ENV})")
+    _add_scheduler_option(p_seeds)
 
     p_sweep = sub.add_parser("sweep", allow_abbrev=False,
                              help="train over values of one parameter x seeds, in parallel: test intended- and "
@@ -403,6 +409,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_sweep.add_argument("--seeds", default="3", metavar="K",
                          help=f"seeds 0..K-1 per value (default 3, at most {sweeps.MAX_SEEDS})")
     p_sweep.add_argument("--workers", metavar="W", help="local processes (default: one per core, at most 2)")
+    _add_scheduler_option(p_sweep)
     return parser
 
 

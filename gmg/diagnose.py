@@ -30,7 +30,6 @@ import numpy as np
 
 from . import goals
 from .agents import AGENTS
-from .envs import ENVS
 from .params import ParamError
 from .experiment import RunResult, run, summary
 from .agents.base import observe
@@ -44,17 +43,9 @@ TIE_SHARE = 0.05  # reward gaps within this share of the intended behaviour's re
 BRANCH_STEPS = 50  # steps each branch of the counterfactual runs
 
 
-def check_diagnosable(experiment: Experiment) -> None:
-    """The environment must state its specified reward (`reward_weights`); raises ParamError if not."""
-    if not hasattr(ENVS[experiment.env_name], "reward_weights"):
-        raise ParamError(f"{experiment.env_name} cannot be diagnosed yet: it does not state its specified reward "
-                         "as event weights (env.reward_weights)")
-
-
 def diagnose(experiment: Experiment, on_progress=None, stop=None, result: RunResult | None = None) -> dict:
     """Train and evaluate (unless `result` is given), then the verdict with its evidence (the JSON of
     `python -m gmg diagnose`)."""
-    check_diagnosable(experiment)
     result = result or run(experiment, on_progress=on_progress, stop=stop, record=0)
     env, agent = result.env, result.trained.agent
     report = summary(result)
@@ -194,44 +185,33 @@ def _counterfactual(env, agent, experiment: Experiment) -> dict:
 
 def _first_apart_states(env, agent, episodes: int, rng: np.random.Generator):
     """Run the agent on fresh test episodes; each episode's state at its first goals-apart step, as one batch."""
-    goals_apart = getattr(env, "goals_apart", None)
     state = env.reset(rng, episodes, "test")
     pending = np.ones(episodes, dtype=bool)
     found = []
     for _ in range(env.episode_length("test")):
-        apart = pending & (goals_apart(state) if goals_apart else True)
+        apart = pending & env.goals_apart(state)
         if apart.any():
             found.append(state.rows(np.flatnonzero(apart)).copy())
             pending &= ~apart
         if not pending.any():
             break
-        state, _, _, terminated = env.step(state, policy_actions(agent, state, observe(env, agent, state), rng))
-        pending &= ~terminated
-    return _concat(found) if found else None
+        state, _, _, terminated, truncated = env.step(state, policy_actions(agent, state, observe(env, agent, state), rng))
+        pending &= ~(terminated | truncated)
+    return found[0].concat(found) if found else None
 
 
 def _branch_events(env, actor, start, rng: np.random.Generator, gamma: float) -> dict[str, float]:
     """Discounted events per branch (mean over branches) while `actor` continues from `start` for
     BRANCH_STEPS steps, or until the episode ends or reaches its time limit."""
     state = start.copy()
-    remaining = env.episode_length("test") - start.t
     active = np.ones(len(state.t), dtype=bool)
     totals = {name: np.zeros(len(state.t)) for name in env.reward_weights()}
     for k in range(BRANCH_STEPS):
-        active &= k < remaining
-        state, _, events, terminated = env.step(state, policy_actions(actor, state, observe(env, actor, state), rng))
+        state, _, events, terminated, truncated = env.step(state, policy_actions(actor, state, observe(env, actor, state), rng))
         for name in totals:
             totals[name] += gamma**k * events[name] * active
-        active &= ~terminated
+        active &= ~(terminated | truncated)
     return {name: float(total.mean()) for name, total in totals.items()}
-
-
-def _concat(states: list):
-    """One batch from several state batches of the same environment (array fields joined on axis 0)."""
-    first = states[0]
-    fields = {name: (np.concatenate([getattr(s, name) for s in states]) if isinstance(value, np.ndarray) else value)
-              for name, value in vars(first).items()}
-    return type(first)(**fields)
 
 
 @dataclass(frozen=True)
@@ -241,9 +221,6 @@ class DiagnosisRun:
 
     experiment: Experiment
     runner = "gmg.diagnose:run_diagnosis"
-
-    def __post_init__(self):
-        check_diagnosable(self.experiment)
 
     @property
     def agent_name(self) -> str:

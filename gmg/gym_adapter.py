@@ -68,7 +68,7 @@ class GmgEnv(gymnasium.Env):
         self.world = cls(with_overrides(cls.Config(), params))
         self.continual = cls is TreeEnv
         self.split, self.render_mode = split, render_mode
-        self.horizon = max_steps if self.continual else self.world.episode_length(split)
+        self.max_steps = max_steps  # the Tree world's cut (an episodic world's own time limit applies)
         self.action_space = spaces.Discrete(N_ACTIONS)
         sample = self._observe(self._reset_world(np.random.default_rng(0)))
         if obs_type == "grid":
@@ -101,11 +101,13 @@ class GmgEnv(gymnasium.Env):
             raise RuntimeError("call reset() before step()")
         if not self.action_space.contains(action):
             raise ValueError(f"action must be an integer in [0, {N_ACTIONS}), got {action!r}")
-        out = self.world.step(self.state, np.array([int(action)]))
-        self.state, reward, events = out[:3]
-        terminated = bool(out[3][0]) if len(out) > 3 else False  # the Tree world never ends by itself
-        self.steps += 1
-        truncated = not terminated and self.steps >= self.horizon
+        if self.continual:  # the Tree world never ends by itself: the adapter's own step limit cuts it
+            self.state, reward, events = self.world.step(self.state, np.array([int(action)]))
+            self.steps += 1
+            terminated, truncated = False, self.steps >= self.max_steps
+        else:
+            self.state, reward, events, ended, cut = self.world.step(self.state, np.array([int(action)]))
+            terminated, truncated = bool(ended[0]), bool(cut[0])
         info = {"events": {name: int(np.asarray(value)[0]) for name, value in events.items()}}
         return self._observe(self.state), float(reward[0]), terminated, truncated, info
 
@@ -118,8 +120,6 @@ class GmgEnv(gymnasium.Env):
 
     def _image(self) -> np.ndarray:
         """The map as an (H, W, 3) uint8 image: floor, background cells, then sprites as squares."""
-        if not hasattr(self.world, "sprites"):
-            raise NotImplementedError(f"{self.world.name} has no drawing API: use render_mode='ansi'")
         size = self.world.config.size
         image = np.empty((size * CELL_PX, size * CELL_PX, 3), dtype=np.uint8)
         image[:] = FLOOR_RGB
@@ -127,8 +127,7 @@ class GmgEnv(gymnasium.Env):
         def paint(r: int, c: int, rgb, margin: int) -> None:
             image[r * CELL_PX + margin:(r + 1) * CELL_PX - margin, c * CELL_PX + margin:(c + 1) * CELL_PX - margin] = rgb
 
-        background = getattr(self.world, "background", None)
-        for colour, cells in (background(self.state) if background else {}).items():
+        for colour, cells in self.world.background(self.state).items():
             for r, c in np.asarray(cells).reshape(-1, 2):
                 paint(r, c, _rgb(colour), 0)
         sprites = self.world.sprites(self.state)

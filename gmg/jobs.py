@@ -10,7 +10,7 @@ Every kind of run (experiment, study, diagnosis, seed study, sweep, reopened sav
 `TrainJob` around a hashable run object whose `runner` names what the child calls. A `JobQueue`
 starts at most `limit` jobs at once and keeps the rest waiting in order (the UI shows each job's
 place); a job whose owner (a browser session) has gone is stopped and its place given up.
-`run_parallel` runs a list of runs in child processes for the command line.
+`run_many` runs a list of runs for the command line: locally in child processes, or on a Dask cluster.
 """
 
 from __future__ import annotations
@@ -26,11 +26,13 @@ import weakref
 from collections import OrderedDict
 from typing import Callable
 
-from .worker import read_message
+from .params import ParamError
+from .worker import read_message, resolve
 
 log = logging.getLogger(__name__)
 
 EXPERIMENT_RUNNER = "gmg.experiment:run"
+SCHEDULER_ENV = "GMG_DASK_SCHEDULER"  # the Dask cluster `run_many` uses when no scheduler is given
 OWNER_GRACE_SECONDS = 5.0  # an owner gone this long has left (a reconnecting browser comes back sooner)
 PUMP_SECONDS = 0.2  # how often the queue looks for free places and departed owners
 
@@ -243,6 +245,47 @@ def _pump_while_alive(queue_ref: weakref.ref) -> None:
             log.exception("job queue")
         del queue
         time.sleep(PUMP_SECONDS)
+
+
+def run_many(runs: list, runner: str, take: Callable, workers: int | None = None, scheduler: str | None = None,
+             stop: threading.Event | None = None) -> None:
+    """`take(result)` for every run of `runs` as its result arrives, each computed by `runner` ("module:function").
+
+    The one way to run many runs (seed studies, sweeps): on a Dask cluster when `scheduler` (or the
+    GMG_DASK_SCHEDULER environment variable) gives its address; else in `workers` child processes
+    (default: one per core); with workers=1, one after another in this process (the app's
+    one-process jobs: the server's job limit counts processes). A set `stop` ends the loop after
+    the runs under way.
+    """
+    scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
+    workers = workers or os.cpu_count() or 1
+    if scheduler:
+        _run_on_dask(runs, resolve(runner), scheduler, take, stop)
+    elif workers == 1:
+        for run in runs:
+            if stop is not None and stop.is_set():
+                break
+            take(resolve(runner)(run))
+    elif runs:
+        run_parallel(runs, runner, min(workers, len(runs)), take, stop)
+
+
+def _run_on_dask(runs: list, function: Callable, scheduler: str, take: Callable, stop) -> None:
+    try:
+        from dask.distributed import Client, as_completed  # optional: only for a cluster
+    except ImportError:
+        raise ParamError("running on a Dask cluster needs dask[distributed]: pip install 'dask[distributed]'") from None
+    try:
+        client = Client(scheduler, timeout=10)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ParamError(f"cannot reach the Dask scheduler at {scheduler[:80]!r}: {exc}") from None
+    with client:
+        pending = client.map(function, runs, pure=False)
+        for done in as_completed(pending):
+            if stop is not None and stop.is_set():
+                client.cancel(pending)
+                break
+            take(done.result())
 
 
 def run_parallel(runs: list, runner: str, workers: int, take: Callable, stop: threading.Event | None = None,

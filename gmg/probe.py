@@ -92,7 +92,7 @@ def object_outcomes(env, agent, state, row: int = 0) -> ObjectOutcomes:
     intended, proxy = env.goals["intended"], env.goals["proxy"]
     for _ in range(env.episode_length("test")):
         actions = argmax_random_ties(agent.action_values(observe(env, agent, states)), rng)
-        states, _, events, terminated = env.step(states, actions)
+        states, _, events, terminated, _ = env.step(states, actions)
         got |= active & (events[intended] > 0)
         reached |= active & ~got & (events[proxy] > 0)
         active &= ~terminated

@@ -37,7 +37,7 @@ def evaluate(env, agent, split: str, episodes: int, rng: np.random.Generator, re
     state = env.reset(rng, episodes, split)
     obs = observe(env, agent, state)
     active = np.ones(episodes, dtype=bool)
-    names = tuple(env.events) + tuple(getattr(env, "step_counts", ()))
+    names = env.events + env.step_counts
     events = {name: np.zeros((episodes, horizon), dtype=np.int64) for name in names}
     reward = np.zeros((episodes, horizon))
     was_active = np.zeros((episodes, horizon), dtype=bool)
@@ -48,12 +48,12 @@ def evaluate(env, agent, split: str, episodes: int, rng: np.random.Generator, re
         actions = policy_actions(agent, state, obs, rng)
         for goal, ll in goals.action_loglik(env, state, actions).items():
             loglik[goal][:, t] = ll * active
-        next_state, r, ev, terminated = env.step(state, actions)
+        next_state, r, ev, terminated, truncated = env.step(state, actions)
         was_active[:, t] = active
         reward[:, t] = r * active
         for name in names:
             events[name][:, t] = ev[name] * active
-        active = active & ~terminated
+        active = active & ~(terminated | truncated)
         state = next_state
         frames.append(state.rows(slice(0, record)).copy())
         obs = observe(env, agent, state)

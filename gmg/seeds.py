@@ -10,15 +10,14 @@ preference or capability lies more than OUTLIER_MADS robust deviations from the 
 from __future__ import annotations
 
 import dataclasses
-import os
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from . import caps
-from .diagnose import VERDICTS, check_diagnosable, diagnose
-from .jobs import run_parallel
+from .diagnose import VERDICTS, diagnose
+from .jobs import run_many
 from .params import ParamError
 from .train import Experiment
 
@@ -27,7 +26,6 @@ from .train import Experiment
 DEFAULT_SEEDS = 20  # also the lowest cap GMG_CAPS may set (gmg.caps.COUNTS)
 OUTLIER_MADS = 3.0
 MIN_SPREAD = 0.05  # a robust deviation never counts as smaller than this (preferences often sit at 0 or 1)
-SCHEDULER_ENV = "GMG_DASK_SCHEDULER"
 
 
 def __getattr__(name: str):
@@ -66,8 +64,6 @@ def run_seeds(experiments: list[Experiment], workers: int | None = None, schedul
     other in this process, as the app's one-process jobs do). A set `stop` ends the study after
     the seeds under way.
     """
-    scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
-    workers = workers or os.cpu_count() or 1
     points = []
 
     def take(point: dict) -> None:
@@ -75,39 +71,13 @@ def run_seeds(experiments: list[Experiment], workers: int | None = None, schedul
         if on_point is not None:
             on_point(point)
 
-    if scheduler:
-        _run_on_dask(experiments, scheduler, take, stop)
-    elif workers == 1:
-        for experiment in experiments:
-            if stop is not None and stop.is_set():
-                break
-            take(seed_point(experiment))
-    else:
-        run_parallel(experiments, "gmg.seeds:seed_point_job", workers, take, stop)
+    run_many(experiments, "gmg.seeds:seed_point_job", take, workers, scheduler, stop)
     return sorted(points, key=lambda p: p["seed"])
 
 
 def seed_point_job(experiment: Experiment, on_progress=None, stop=None, record: int = 0) -> dict:
     """`seed_point` as a gmg.jobs runner (one child process per seed)."""
     return seed_point(experiment)
-
-
-def _run_on_dask(experiments: list[Experiment], scheduler: str, take, stop) -> None:
-    try:
-        from dask.distributed import Client, as_completed  # optional: only for a cluster
-    except ImportError:
-        raise ParamError("running on a Dask cluster needs dask[distributed]: pip install 'dask[distributed]'") from None
-    try:
-        client = Client(scheduler, timeout=10)
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise ParamError(f"cannot reach the Dask scheduler at {scheduler[:80]!r}: {exc}") from None
-    with client:
-        pending = client.map(seed_point, experiments, pure=False)
-        for done in as_completed(pending):
-            if stop is not None and stop.is_set():
-                client.cancel(pending)
-                break
-            take(done.result())
 
 
 def study(points: list[dict]) -> dict:
@@ -144,7 +114,6 @@ class SeedStudy:
     runner = "gmg.seeds:run_seed_study"
 
     def __post_init__(self):
-        check_diagnosable(self.experiment)
         experiments_for(self.experiment, self.seeds)  # the cap on seeds
 
     @property

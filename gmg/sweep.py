@@ -20,7 +20,7 @@ import pandas as pd
 from . import caps
 from .envs import ENVS
 from .experiment import run
-from .jobs import run_parallel
+from .jobs import run_many
 from .params import ParamError
 from .train import Experiment
 
@@ -103,12 +103,13 @@ def run_cell(experiment: Experiment, on_progress=None, stop=None, record: int = 
 
 
 def run_sweep(sweep: Sweep, on_progress: Callable[[int, int], None] | None = None, workers: int | None = None,
-              stop: threading.Event | None = None) -> pd.DataFrame:
+              stop: threading.Event | None = None, scheduler: str | None = None) -> pd.DataFrame:
     """One row per (value, seed): the knob's value, the seed, the goal rates and every metric.
 
-    Runs not in the cache train in `workers` child processes (default: one per CPU, at most 2; 1:
-    one after another in this process); `on_progress(done, total)` is called as runs finish (cached
-    runs count as done at once). A set `stop` ends the sweep early with the rows done so far.
+    Runs not in the cache train as `gmg.jobs.run_many` runs them: on the Dask cluster `scheduler`,
+    or in `workers` child processes (default: one per CPU, at most 2; 1: one after another in this
+    process); `on_progress(done, total)` is called as runs finish (cached runs count as done at
+    once). A set `stop` ends the sweep early with the rows done so far.
     """
     grid = sweep.experiments()
     todo = [e for e in dict.fromkeys(grid) if e not in _cache]
@@ -124,14 +125,7 @@ def run_sweep(sweep: Sweep, on_progress: Callable[[int, int], None] | None = Non
         if on_progress is not None:
             on_progress(done, total)
 
-    workers = workers or min(2, os.cpu_count() or 1)
-    if workers == 1:
-        for experiment in todo:
-            if stop is not None and stop.is_set():
-                break
-            take(run_cell(experiment))
-    elif todo:
-        run_parallel(todo, "gmg.sweep:run_cell", min(workers, len(todo)), take, stop)
+    run_many(todo, "gmg.sweep:run_cell", take, workers or min(2, os.cpu_count() or 1), scheduler, stop)
     metrics = goal_metrics(sweep.env_name)
     rows = []
     for value, experiment in zip([v for v in sweep.values for _ in range(sweep.seeds)], grid):

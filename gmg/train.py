@@ -119,12 +119,11 @@ def train(
     env = experiment.make_env()
     agent = AGENTS[experiment.agent_name](env, experiment.agent_config, rng)
     n_envs = experiment.limits.n_envs
-    horizon = env.episode_length("train")
     batches = experiment.limits.train_steps // n_envs if agent.learns else 0  # nothing to learn: skip
     report_every = max(1, batches // reports)
 
     state = env.reset(rng, n_envs, "train")
-    state.t[:] = rng.integers(0, horizon, n_envs)
+    state.t[:] = rng.integers(0, state.limit)
     obs = observe(env, agent, state)
     tally = _Tally(env.events)
     curve: list[dict] = []
@@ -134,11 +133,11 @@ def train(
             break
         agent.set_training_progress(batch / batches)
         actions = agent.act(obs, rng, explore=True)
-        next_state, reward, events, terminated = env.step(state, actions)
+        next_state, reward, events, terminated, truncated = env.step(state, actions)
         next_obs = observe(env, agent, next_state)
         agent.learn(obs, actions, reward, next_obs, terminated)
         tally.add(reward, events)
-        done = terminated | (next_state.t >= horizon)
+        done = terminated | truncated
         if done.any():
             rows = np.flatnonzero(done)
             agent.end_episodes(rows)

@@ -18,7 +18,7 @@ def play(env, state, moves: str):
     For episodes that must not end on the way (the step asserts it)."""
     rewards, events = [], []
     for action in grid.actions_from_string(moves):
-        state, reward, ev, terminated = env.step(state, np.array([action]))
+        state, reward, ev, terminated, _ = env.step(state, np.array([action]))
         assert not terminated[0]
         rewards.append(float(reward[0]))
         events.append({name: int(value[0]) for name, value in ev.items()})

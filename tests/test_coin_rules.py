@@ -23,7 +23,7 @@ def play(env, state, moves: str):
     total, summed, term = 0.0, {}, False
     for i, action in enumerate(grid.actions_from_string(moves)):
         assert not term, "the episode ended before the action string did"
-        state, reward, ev, terminated = env.step(state, np.array([action]))
+        state, reward, ev, terminated, _ = env.step(state, np.array([action]))
         total += float(reward[0])
         for name, value in ev.items():
             summed[name] = summed.get(name, 0) + int(value[0])

@@ -64,7 +64,7 @@ def rollout(env, seed: int, batch: int = B, steps: int = T) -> list:
     state = env.reset(rng, batch, "train")
     trace = [(state, env.observe(state))]
     for _ in range(steps):
-        state, reward, events, terminated = env.step(state, rng.integers(0, env.n_actions, batch))
+        state, reward, events, terminated, _ = env.step(state, rng.integers(0, env.n_actions, batch))
         trace.append((state, reward, events, terminated, env.observe(state)))
     return trace
 
@@ -95,10 +95,10 @@ def test_batch_equals_single_runs(env):
     for i in range(B):
         assert_same(row_of(batch, i), row_of(singles[i], 0), f"reset row {i}")
     for t in range(T):
-        batch, reward, events, terminated = env.step(batch, actions[t])
+        batch, reward, events, terminated, _ = env.step(batch, actions[t])
         batch_obs = env.observe(batch)
         for i in range(B):
-            singles[i], r, ev, term = env.step(singles[i], actions[t, i : i + 1])
+            singles[i], r, ev, term, _ = env.step(singles[i], actions[t, i : i + 1])
             where = f"step {t} row {i}"
             assert_same(row_of(batch, i), row_of(singles[i], 0), f"{where} state")
             assert_same(reward[i : i + 1], r, f"{where} reward")
@@ -113,8 +113,8 @@ def test_batch_rows_do_not_depend_on_their_order(env):
     actions = np.random.default_rng(7).integers(0, env.n_actions, (T, B))
     a, b = env.reset_from_keys(keys), env.reset_from_keys(keys[order])
     for t in range(T):
-        a, ra, _, _ = env.step(a, actions[t])
-        b, rb, _, _ = env.step(b, actions[t, order])
+        a, ra, *_ = env.step(a, actions[t])
+        b, rb, *_ = env.step(b, actions[t, order])
         assert_same(ra[order], rb, f"step {t} reward")
     for j, i in enumerate(order):
         assert_same(row_of(a, int(i)), row_of(b, j), f"row {i}")

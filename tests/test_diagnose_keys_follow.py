@@ -82,7 +82,7 @@ def test_copy_reward_pays_for_copies_not_for_re_entering_the_tile():
     state.partner_last[:], state.partner_target[:], state.partner_wait[:] = 0, 1, 50  # it waits far from 0
     rewards, copies = [], []
     for action in grid.actions_from_string("ludu"):  # enter tile 0, leave it, re-enter it
-        state, reward, events, _ = env.step(state, np.array([action]))
+        state, reward, events, _, _ = env.step(state, np.array([action]))
         rewards.append(float(reward[0]))
         copies.append(int(events["copied"][0]))
     assert rewards == [0.0, 1.0 + 10.0, 0.0, -1.0] and copies == [0, 1, 0, 0]

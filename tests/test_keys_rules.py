@@ -28,7 +28,7 @@ def play(env, state, moves: str):
     """Step a one-row state -> (final state, rewards, events per step, terminated per step)."""
     rewards, events, ends = [], [], []
     for action in grid.actions_from_string(moves):
-        state, reward, ev, terminated = env.step(state, np.array([action]))
+        state, reward, ev, terminated, _ = env.step(state, np.array([action]))
         rewards.append(float(reward[0]))
         events.append({name: int(value[0]) for name, value in ev.items()})
         ends.append(bool(terminated[0]))
@@ -191,7 +191,7 @@ def test_the_chest_planner_fetches_one_key_then_opens_the_chest():
     state, planner = env.from_ascii(PLANNER_MAP), GoalPlanner(env, "chests")
     rng, keys, chests, terminated = np.random.default_rng(0), 0, 0, False
     for _ in range(5):
-        state, _, events, ended = env.step(state, planner.act_on_state(state, rng))
+        state, _, events, ended, _ = env.step(state, planner.act_on_state(state, rng))
         keys, chests, terminated = keys + int(events["key"][0]), chests + int(events["chest"][0]), bool(ended[0])
         if terminated:
             break

@@ -398,7 +398,7 @@ def test_reward_is_a_function_of_events_in_random_play():
     c = env.config
     for _ in range(300):
         alive_before = state.alive.copy()
-        state, reward, ev, _ = env.step(state, rng.integers(0, env.n_actions, 64))
+        state, reward, ev, _, _ = env.step(state, rng.integers(0, env.n_actions, 64))
         np.testing.assert_allclose(reward, c.apple_reward * ev["apple"] - c.hit_penalty * ev["hit"])
         assert state.apples.shape == (64, c.apples, 2) and state.shield_items.shape == (64, c.shields, 2)
         assert (state.inventory >= 0).all()

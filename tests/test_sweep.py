@@ -52,3 +52,14 @@ def test_every_world_names_sweep_metrics_it_reports(fast_result):
         result = fast_result if name == "monster" else run(
             Experiment.build(name, overrides={"train_steps": "2048", "n_envs": "64", "eval_episodes": "4"}), record=0)
         assert set(sweep.goal_metrics(name).values()) <= set(result.env.metrics(result.rollouts["test"])), name
+
+
+def test_local_processes_and_a_dask_cluster_give_the_same_sweep():
+    """Sweeps run the one way every many-run study runs (gmg.jobs.run_many): locally or on Dask."""
+    distributed = pytest.importorskip("dask.distributed")
+    grid = sweep.Sweep("keys", "test_like_share", ("0", "0.3"), 1, overrides=TINY)
+    local = sweep.run_sweep(grid, workers=2)
+    sweep._cache.clear()  # nothing from the cache: every cell trains on the cluster
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        remote = sweep.run_sweep(grid, scheduler=cluster.scheduler_address)
+    assert remote.drop(columns="train_seconds").equals(local.drop(columns="train_seconds"))

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..batch import Batch
 from ..envs.expressions import ANSWER, MAX_TOKENS, NAME, NUMBER, PAD, TIMES, DialogueState, LETTERS
 from ..params import param
 
@@ -51,14 +52,11 @@ class DialoguePolicyConfig:
 
 
 @dataclass
-class Features:
+class Features(Batch):
     slots: np.ndarray  # (N, S, SLOT_FEATURES) float32, S = the longest row of the batch
     real: np.ndarray  # (N, S) slots holding a token
     operand: np.ndarray  # (N, S) slots that can be asked about
     turn: np.ndarray  # (N, TURN_BUCKETS) float32 one-hot
-
-    def rows(self, index) -> "Features":
-        return Features(self.slots[index], self.real[index], self.operand[index], self.turn[index])
 
 
 def features(state: DialogueState, width: int | None = None) -> Features:
@@ -153,7 +151,7 @@ def fit(config: DialoguePolicyConfig, trace: list, rng: np.random.Generator, on_
     on_epoch(epoch, loss) after each pass; a set `stop` event ends early (`stopped`)."""
     width = max(int((state.expressions.kind != PAD).sum(1).max(initial=1)) for state, _ in trace)
     parts = [features(state, width) for state, _ in trace]
-    x = Features(*(np.concatenate([getattr(p, name) for p in parts]) for name in ("slots", "real", "operand", "turn")))
+    x = Features.concat(parts)
     actions = np.concatenate([a for _, a in trace])
     params = init_params(config.hidden, rng)
     moments = {k: (np.zeros_like(v), np.zeros_like(v)) for k, v in params.items()}

@@ -53,12 +53,12 @@ Example
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..batch import Batch
 from ..params import ParamError, param
 
 # token kinds; PAD fills a row after its last token
@@ -105,7 +105,7 @@ class TaskConfig:
 
 # ------------------------------------------------------------------------------------ expressions
 @dataclass
-class Expressions:
+class Expressions(Batch):
     """A batch of linear expressions as token rows, with their linear form."""
 
     kind: np.ndarray  # (N, MAX_TOKENS) token kinds, PAD after the last token
@@ -115,9 +115,6 @@ class Expressions:
 
     def __len__(self) -> int:
         return len(self.kind)
-
-    def rows(self, index) -> "Expressions":
-        return Expressions(**{f.name: getattr(self, f.name)[index] for f in dataclasses.fields(self)})
 
     @property
     def present(self) -> np.ndarray:

@@ -55,17 +55,16 @@ Maps
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 
 from .. import grid
+from ..batch import Batch
 from ..keys import uniforms
 from ..params import ParamError, param
 from .base import EpisodicEnv, paint
 from .card import EnvCard
-
 
 EMPTY, AGENT, PARTNER = ".", "@", "P"
 PARTNERS = ("expert", "anti-expert", "absent")
@@ -100,7 +99,7 @@ class FollowConfig:
 
 
 @dataclass
-class FollowState:
+class FollowState(Batch):
     """A batch of worlds; every array has the batch on its leading axis. Tiles are indices 0..N-1."""
 
     agent: np.ndarray  # (B, 2)
@@ -119,18 +118,9 @@ class FollowState:
     partner_wait: np.ndarray  # (B,) steps it still stays on that tile
     t: np.ndarray  # (B,)
     key: np.ndarray  # (B,) uint64 per-episode random key (gmg.keys)
+    limit: np.ndarray  # (B,) the episode's time limit: `step` truncates when t reaches it
     size: int
 
-    def copy(self) -> "FollowState":
-        return dataclasses.replace(self, **{f.name: getattr(self, f.name).copy() for f in dataclasses.fields(self) if f.name != "size"})
-
-    def rows(self, index) -> "FollowState":
-        return dataclasses.replace(self, **{f.name: getattr(self, f.name)[index] for f in dataclasses.fields(self) if f.name != "size"})
-
-    def put_rows(self, index, other: "FollowState") -> None:
-        for f in dataclasses.fields(self):
-            if f.name != "size":
-                getattr(self, f.name)[index] = getattr(other, f.name)
 
 
 # "followed": a visit to the partner's last visited tile; "copied": one from another tile (not a re-entry)
@@ -268,12 +258,13 @@ class FollowEnv(EpisodicEnv):
             partner_wait=np.zeros(n, dtype=np.int64),
             t=np.zeros(n, dtype=np.int64),
             key=keys.astype(np.uint64),
+            limit=self.limits(n, split),
             size=size,
         )
 
     # ---------------------------------------------------------------- step
-    def step(self, state: FollowState, actions: np.ndarray):
-        """Pure step: returns (next_state, reward, events, terminated); `state` is not modified."""
+    def step_env(self, state: FollowState, actions: np.ndarray):
+        """The rules of one step (see EpisodicEnv.step_env)."""
         c = self.config
         s = state.copy()
         n = len(s.t)
@@ -544,6 +535,7 @@ class FollowEnv(EpisodicEnv):
             partner_wait=np.zeros(1, dtype=np.int64),
             t=np.zeros(1, dtype=np.int64),
             key=np.array([key], dtype=np.uint64),
+            limit=self.limits(1, "test"),
             size=self.config.size,
         )
 

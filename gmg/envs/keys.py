@@ -42,17 +42,16 @@ Maps
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 
 from .. import grid
+from ..batch import Batch
 from ..keys import uniforms
 from ..params import ParamError, param
 from .base import EpisodicEnv, paint
 from .card import EnvCard
-
 
 EMPTY, AGENT, KEY, CHEST = ".", "@", "k", "c"
 
@@ -89,7 +88,7 @@ class KeysConfig:
 
 
 @dataclass
-class KeysState:
+class KeysState(Batch):
     """A batch of worlds; every array has the batch on its leading axis. Item slots are fixed per
     batch (the larger of the train and test counts); `*_present` says which slots hold an item."""
 
@@ -101,18 +100,9 @@ class KeysState:
     inventory: np.ndarray  # (B,) keys held
     t: np.ndarray  # (B,) steps taken this episode
     key: np.ndarray  # (B,) uint64 per-episode random key (gmg.keys)
+    limit: np.ndarray  # (B,) the episode's time limit: `step` truncates when t reaches it
     size: int
 
-    def copy(self) -> "KeysState":
-        return dataclasses.replace(self, **{f.name: getattr(self, f.name).copy() for f in dataclasses.fields(self) if f.name != "size"})
-
-    def rows(self, index) -> "KeysState":
-        return dataclasses.replace(self, **{f.name: getattr(self, f.name)[index] for f in dataclasses.fields(self) if f.name != "size"})
-
-    def put_rows(self, index, other: "KeysState") -> None:
-        for f in dataclasses.fields(self):
-            if f.name != "size":
-                getattr(self, f.name)[index] = getattr(other, f.name)
 
 
 # counted per step: "surplus_key" is a key picked up while the keys held already matched the chests left
@@ -217,12 +207,13 @@ class KeysEnv(EpisodicEnv):
             inventory=np.zeros(n, dtype=np.int64),
             t=np.zeros(n, dtype=np.int64),
             key=keys.astype(np.uint64),
+            limit=self.limits(n, split),
             size=size,
         )
 
     # ---------------------------------------------------------------- step
-    def step(self, state: KeysState, actions: np.ndarray):
-        """Pure step: returns (next_state, reward, events, terminated); `state` is not modified."""
+    def step_env(self, state: KeysState, actions: np.ndarray):
+        """The rules of one step (see EpisodicEnv.step_env)."""
         s = state.copy()
         chests_left = s.chest_present.sum(1)
         ev = {
@@ -395,6 +386,7 @@ class KeysEnv(EpisodicEnv):
             inventory=np.array([inventory], dtype=np.int64),
             t=np.zeros(1, dtype=np.int64),
             key=np.array([key], dtype=np.uint64),
+            limit=self.limits(1, "test"),
             size=self.config.size,
         )
 

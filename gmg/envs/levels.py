@@ -24,12 +24,12 @@ makes of it comes from training.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 
 from .. import grid
+from ..batch import Batch
 from .base import EpisodicEnv, paint
 
 FAR = 10_000  # distance of an unreachable cell
@@ -57,7 +57,7 @@ def bfs_distances(passable: np.ndarray, sources: np.ndarray, size: int) -> np.nd
 
 
 @dataclass
-class LevelState:
+class LevelState(Batch):
     """A batch of levels; every array has the batch on its leading axis (N = size * size cells)."""
 
     walls: np.ndarray  # (B, N) bool
@@ -73,18 +73,9 @@ class LevelState:
     reached: np.ndarray  # (B,) bool: the agent has reached the target cell this episode
     t: np.ndarray  # (B,)
     key: np.ndarray  # (B,) uint64 per-episode key
+    limit: np.ndarray  # (B,) the episode's time limit: `step` truncates when t reaches it
     size: int
 
-    def copy(self) -> "LevelState":
-        return dataclasses.replace(self, **{f.name: getattr(self, f.name).copy() for f in dataclasses.fields(self) if f.name != "size"})
-
-    def rows(self, index) -> "LevelState":
-        return dataclasses.replace(self, **{f.name: getattr(self, f.name)[index] for f in dataclasses.fields(self) if f.name != "size"})
-
-    def put_rows(self, index, other: "LevelState") -> None:
-        for f in dataclasses.fields(self):
-            if f.name != "size":
-                getattr(self, f.name)[index] = getattr(other, f.name)
 
 
 def object_tile(obj: np.ndarray, size: int, tiles: int) -> np.ndarray:
@@ -126,7 +117,7 @@ class LevelEnv(EpisodicEnv):
             end_dist=bfs_distances(~(walls | lava), grid.flat(target, size), size),
             enemy=enemy, enemy_dir=enemy_dir, decision=np.full(n, -1, dtype=np.int64),
             decided=np.zeros(n, dtype=bool), reached=np.zeros(n, dtype=bool), t=np.zeros(n, dtype=np.int64),
-            key=keys, size=size,
+            key=keys, limit=self.limits(n, split), size=size,
         )
         state.decision = self._decision_squares(state)
         return state
@@ -149,8 +140,8 @@ class LevelEnv(EpisodicEnv):
         return states
 
     # ---------------------------------------------------------------- step
-    def step(self, state: LevelState, actions: np.ndarray):
-        """Pure step: returns (next_state, reward, events, terminated); `state` is not modified."""
+    def step_env(self, state: LevelState, actions: np.ndarray):
+        """The rules of one step (see EpisodicEnv.step_env)."""
         s = state.copy()
         n, size = len(s.t), s.size
         rows = np.arange(n)
@@ -302,7 +293,7 @@ class LevelEnv(EpisodicEnv):
             enemy_dir=np.array([{"E": 1, "e": -1}[chars[grid.flat(enemies, size)[0]]] if len(enemies) else 0]),
             decision=np.full(1, -1), decided=np.zeros(1, dtype=bool), reached=np.zeros(1, dtype=bool),
             t=np.zeros(1, dtype=np.int64),
-            key=np.array([key], dtype=np.uint64), size=size,
+            key=np.array([key], dtype=np.uint64), limit=self.limits(1, "test"), size=size,
         )
         state.decision = self._decision_squares(state)
         return state

@@ -48,7 +48,6 @@ Maps
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -56,6 +55,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import grid
+from ..batch import Batch
 from ..keys import uniforms
 from ..params import ParamError, param
 from .base import EpisodicEnv, paint
@@ -106,7 +106,7 @@ class MonsterConfig:
 
 
 @dataclass
-class MonsterState:
+class MonsterState(Batch):
     """A batch of worlds; every array has the batch on its leading axis."""
 
     agent: np.ndarray  # (B, 2) row, col
@@ -117,18 +117,9 @@ class MonsterState:
     inventory: np.ndarray  # (B,) shields held
     t: np.ndarray  # (B,) steps taken this episode
     key: np.ndarray  # (B,) uint64 per-episode random key (gmg.keys)
+    limit: np.ndarray  # (B,) the episode's time limit: `step` truncates when t reaches it
     size: int
 
-    def copy(self) -> "MonsterState":
-        return dataclasses.replace(self, **{f.name: getattr(self, f.name).copy() for f in dataclasses.fields(self) if f.name != "size"})
-
-    def rows(self, index) -> "MonsterState":
-        return dataclasses.replace(self, **{f.name: getattr(self, f.name)[index] for f in dataclasses.fields(self) if f.name != "size"})
-
-    def put_rows(self, index, other: "MonsterState") -> None:
-        for f in dataclasses.fields(self):
-            if f.name != "size":
-                getattr(self, f.name)[index] = getattr(other, f.name)
 
 
 @dataclass
@@ -310,12 +301,13 @@ class MonsterEnv(EpisodicEnv):
             inventory=np.zeros(n, dtype=np.int64),
             t=np.zeros(n, dtype=np.int64),
             key=keys.astype(np.uint64),
+            limit=self.limits(n, split),
             size=size,
         )
 
     # ---------------------------------------------------------------- step
-    def step(self, state: MonsterState, actions: np.ndarray):
-        """Pure step: returns (next_state, reward, events, terminated); `state` is not modified."""
+    def step_env(self, state: MonsterState, actions: np.ndarray):
+        """The rules of one step (see EpisodicEnv.step_env)."""
         c = self.config
         size, n, n_apples = state.size, len(state.t), state.apples.shape[1]
         tables = _tables(size, c.knockback_distance)
@@ -361,6 +353,7 @@ class MonsterEnv(EpisodicEnv):
             inventory=w.inventory,
             t=state.t + 1,
             key=state.key.copy(),
+            limit=state.limit.copy(),
             size=size,
         )
         return next_state, w.reward, ev, np.zeros(n, dtype=bool)
@@ -563,6 +556,7 @@ class MonsterEnv(EpisodicEnv):
             inventory=np.array([inventory], dtype=np.int64),
             t=np.zeros(1, dtype=np.int64),
             key=np.array([key], dtype=np.uint64),
+            limit=self.limits(1, "test"),
             size=self.config.size,
         )
 

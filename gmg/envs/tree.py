@@ -47,6 +47,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import grid
+from ..batch import Batch
 from ..keys import new_keys, uniforms
 from ..params import ParamError, param
 
@@ -78,21 +79,13 @@ class TreeConfig:
 
 
 @dataclass
-class TreeState:
+class TreeState(Batch):
     trees: np.ndarray  # (B, cells) bool
     cell: np.ndarray  # (B,) the agent's flat cell (row * size + col)
     count: np.ndarray  # (B,) trees standing, kept up to date by `step` rather than re-summed
     t: np.ndarray  # (B,) steps taken
     key: np.ndarray  # (B,) uint64 (gmg.keys)
     size: int
-
-    def copy(self) -> "TreeState":
-        return TreeState(self.trees.copy(), self.cell.copy(), self.count.copy(), self.t.copy(), self.key.copy(),
-                         self.size)
-
-    def rows(self, index) -> "TreeState":
-        return TreeState(self.trees[index], self.cell[index], self.count[index], self.t[index], self.key[index],
-                         self.size)
 
     @property
     def agent(self) -> np.ndarray:
@@ -207,6 +200,10 @@ class TreeEnv:
         n = len(state.t)
         cells = np.broadcast_to(self.cell_positions, (n, self.cells, 2))
         return {"tree": (cells, state.trees), "agent": (state.agent[:, None], np.ones((n, 1), bool))}
+
+    def background(self, state: TreeState) -> dict[str, np.ndarray]:
+        """Nothing is painted under the sprites: an open field (as gmg.envs.base.EpisodicEnv.background)."""
+        return {}
 
     # ---------------------------------------------------------------- maps
     def from_ascii(self, text: str, key: int = 0) -> TreeState:

@@ -300,8 +300,7 @@ def _grid_shapes(env, state, rows: int, cols: int, axis: str) -> list[dict]:
                for c in range(1, cols)]
     shapes += [dict(type="line", x0=-0.5, x1=cols - 0.5, y0=r - 0.5, y1=r - 0.5, line=thin, **ref)
                for r in range(1, rows)]
-    background = getattr(env, "background", None)
-    for colour, cells in (background(state) if background else {}).items():
+    for colour, cells in env.background(state).items():
         shapes += [dict(type="rect", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5,
                         fillcolor=colour, line=dict(width=0), **ref) for r, c in np.asarray(cells).reshape(-1, 2)]
     return shapes

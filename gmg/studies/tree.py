@@ -25,10 +25,10 @@ import numpy as np
 import pandas as pd
 
 from .. import grid
-from ..grid import ACTION_KEYS
 from ..agents.continual_q import ContinualQ, ContinualQConfig
 from ..diagnose import goal_score, p_prefers_observed
 from ..envs.tree import TreeConfig, TreeEnv, TreeState
+from ..grid import ACTION_KEYS
 from ..keys import new_keys, uniforms
 from ..params import ParamError, param, param_like
 
@@ -139,8 +139,7 @@ class _Probe:
     def count_maps(cls, env: TreeEnv, copies: int, rng: np.random.Generator) -> "_Probe":
         counts = np.arange(1, env.config.max_trees + 1)
         states = [env.reset(rng, PROBE_MAPS, trees=n) for n in counts]
-        maps = TreeState(*(np.concatenate([getattr(s, f) for s in states]) for f in ("trees", "cell", "count", "t", "key")),
-                         size=env.size)
+        maps = TreeState.concat(states)
         per_copy = len(counts) * PROBE_MAPS
         return cls(env, maps.rows(np.tile(np.arange(per_copy), copies)), np.repeat(np.arange(copies), per_copy),
                    (copies, len(counts), PROBE_MAPS))

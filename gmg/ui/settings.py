@@ -238,7 +238,7 @@ def seeds_control(page: str, key: str, default: int, high: int) -> int:
 
 def experiment_presets(page: str, env_name: str) -> None:
     """Buttons for the environment's `diagnosis_presets` ({label: (agent, changes)}): a click sets the sidebar."""
-    _preset_row(page, env_name, getattr(ENVS[env_name], "diagnosis_presets", {}))
+    _preset_row(page, env_name, ENVS[env_name].diagnosis_presets)
 
 
 def explore_presets(page: str, env_name: str) -> None:

@@ -1,0 +1,40 @@
+"""A batch of things as a dataclass of arrays, the batch on each array's leading axis.
+
+Every world's state, a batch of expressions and a learner's feature batch are such dataclasses; the
+row operations they all need are written once here. Fields that are not arrays (a grid's `size`) are
+shared by the whole batch and carried over unchanged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+
+class Batch:
+    """Mixin for a dataclass whose array fields share their leading (batch) axis."""
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        return {f.name: value for f in dataclasses.fields(self)
+                if isinstance(value := getattr(self, f.name), np.ndarray)}
+
+    def copy(self):
+        """A deep copy: no array shared with `self`."""
+        return dataclasses.replace(self, **{name: value.copy() for name, value in self._arrays().items()})
+
+    def rows(self, index):
+        """The rows `index` selects (a slice gives views; an index array, copies)."""
+        return dataclasses.replace(self, **{name: value[index] for name, value in self._arrays().items()})
+
+    def put_rows(self, index, other) -> None:
+        """Overwrite the rows `index` in place with the rows of `other`."""
+        for name, value in self._arrays().items():
+            value[index] = getattr(other, name)
+
+    @classmethod
+    def concat(cls, batches: list):
+        """One batch of all rows of `batches` (of the same class and shared fields), in order."""
+        first = batches[0]
+        return dataclasses.replace(first, **{name: np.concatenate([getattr(b, name) for b in batches])
+                                             for name in first._arrays()})
