@@ -20,7 +20,7 @@ import functools
 import math
 import os
 
-from .params import ParamError
+from .params import ParamError, use_caps
 
 ENV_VAR = "GMG_CAPS"
 
@@ -123,6 +123,9 @@ def high(name: str, builtin):
     if cap is None or builtin is None:
         return builtin
     return min(builtin, cap)
+
+
+use_caps(high)  # every range check (gmg.params) now applies the caps in force
 
 
 def count(name: str) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any
+from typing import Any, Callable
 
 
 QUOTED = 40  # characters of a user's value a message quotes: enough to recognise it, never a flood
@@ -57,11 +57,24 @@ def fields(config_cls) -> dict[str, dataclasses.Field]:
     return {f.name: f for f in dataclasses.fields(config_cls)}
 
 
+def _builtin_high(name: str, builtin: Any) -> Any:
+    return builtin
+
+
+# (name, built-in maximum) -> the maximum in force. gmg.caps installs its GMG_CAPS lookup here when
+# imported (gmg/__init__.py imports it first): this lowest layer imports nothing of the registries.
+_high_in_force: Callable[[str, Any], Any] = _builtin_high
+
+
+def use_caps(high_in_force: Callable[[str, Any], Any]) -> None:
+    """Install the lookup of the maximum in force (gmg.caps.high)."""
+    global _high_in_force
+    _high_in_force = high_in_force
+
+
 def _high(name: str, meta) -> Any:
     """The field's maximum in force: its built-in `high`, lowered by GMG_CAPS (raises CapsError if that is bad)."""
-    from . import caps  # not at the top: gmg.caps imports this module
-
-    return caps.high(name, meta.get("high"))
+    return _high_in_force(name, meta.get("high"))
 
 
 def describe(config_cls) -> list[dict[str, Any]]:

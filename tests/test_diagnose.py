@@ -76,7 +76,7 @@ def test_concat_joins_state_batches():
     env = MonsterEnv()
     a = env.reset(np.random.default_rng(0), 2, "test")
     b = env.reset(np.random.default_rng(1), 3, "test")
-    both = diagnosis._concat([a, b])
+    both = a.concat([a, b])
     assert len(both.t) == 5 and np.array_equal(both.agent[2:], b.agent) and both.size == a.size
 
 

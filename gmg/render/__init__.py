@@ -197,7 +197,7 @@ def trajectory_animation(
                        showlegend=False, hoverinfo="skip", textfont=dict(size=12, color="#333333")),
             1, p + 1,
         )
-        shapes += _grid_shapes(env, rollouts[p].frames[0].rows(slice(episode, episode + 1)), rows, cols, axis)
+        shapes += _grid_shapes(env.background(rollouts[p].frames[0].rows(slice(episode, episode + 1))), rows, cols, axis)
         _map_axes(fig, p, rows, cols, bottom=rows - 0.5 + STATUS_ROWS)
 
     frames = [
@@ -241,7 +241,7 @@ def map_animation(rows: int, cols: int, styles: dict, frames: list[dict], status
     animation = [{"name": name, "data": traces(i), "traces": list(range(len(styles) + 2))}
                  for i, name in enumerate(names)]
     fig.frames = animation
-    fig.update_layout(shapes=_grid_shapes(None, None, rows, cols, ""), **player_controls(animation, "step "))
+    fig.update_layout(shapes=_grid_shapes({}, rows, cols, ""), **player_controls(animation, "step "))
     style(fig, title, height)
     fig.update_layout(margin=dict(l=10, r=10, t=80, b=70), legend=dict(y=1 - 40 / height))
     return fig
@@ -290,8 +290,8 @@ def _map_axes(fig: go.Figure, panel: int, rows: int, cols: int, bottom: float) -
                      scaleanchor=f"x{'' if panel == 0 else panel + 1}", scaleratio=1, row=1, col=panel + 1)
 
 
-def _grid_shapes(env, state, rows: int, cols: int, axis: str) -> list[dict]:
-    """Cells as layout shapes (they stay put while frames animate)."""
+def _grid_shapes(background: dict, rows: int, cols: int, axis: str) -> list[dict]:
+    """Cells as layout shapes (they stay put while frames animate), with `background` {colour: cells} painted."""
     ref = dict(xref=f"x{axis}", yref=f"y{axis}", layer="below")
     thin = dict(color="#dddddd", width=1)
     shapes = [dict(type="rect", x0=-0.5, x1=cols - 0.5, y0=-0.5, y1=rows - 0.5,
@@ -300,7 +300,7 @@ def _grid_shapes(env, state, rows: int, cols: int, axis: str) -> list[dict]:
                for c in range(1, cols)]
     shapes += [dict(type="line", x0=-0.5, x1=cols - 0.5, y0=r - 0.5, y1=r - 0.5, line=thin, **ref)
                for r in range(1, rows)]
-    for colour, cells in env.background(state).items():
+    for colour, cells in background.items():
         shapes += [dict(type="rect", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5,
                         fillcolor=colour, line=dict(width=0), **ref) for r, c in np.asarray(cells).reshape(-1, 2)]
     return shapes
@@ -370,7 +370,7 @@ def policy_field_figure(env, panels: list[tuple[str, object, object]], height: i
                                      hoverinfo="skip"), 1, p + 1)
         for category in CATEGORIES:
             fig.add_trace(_policy_arrows(env, field, field.serves == category, cell_px, category), 1, p + 1)
-        shapes += _grid_shapes(env, state, rows, cols, "" if p == 0 else str(p + 1))
+        shapes += _grid_shapes(env.background(state), rows, cols, "" if p == 0 else str(p + 1))
         _map_axes(fig, p, rows, cols, bottom=rows - 0.5)
     # legend entries of their own: every category listed, each with the same right-pointing arrow (a data
     # trace's entry would show its first point, whatever its direction, and none for an empty category)
@@ -498,7 +498,7 @@ def object_outcomes_figure(env, state, outcomes, height: int = 520) -> go.Figure
                              marker=_sprite_marker(*env.sprite_styles[env.target_name][:2], SPRITE_CELLS * cell_px)))
     fig.add_trace(go.Scatter(x=[start[1]], y=[start[0]], mode="markers", name="start", hoverinfo="skip",
                              marker=_sprite_marker(*env.sprite_styles["agent"][:2], SPRITE_CELLS * cell_px)))
-    fig.update_layout(shapes=_grid_shapes(env, state, rows, cols, ""))
+    fig.update_layout(shapes=_grid_shapes(env.background(state), rows, cols, ""))
     _map_axes(fig, 0, rows, cols, bottom=rows - 0.5)
     shares = ", ".join(f"{share:.0%} {kind}" for kind, share in outcomes.shares.items())
     return style(fig, f"If the {env.object_name} lay here, where would the agent end up? ({shares})", height)
