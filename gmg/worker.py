@@ -72,11 +72,13 @@ def main() -> None:
     # messages own the real stdout; anything else printed goes to stderr instead of corrupting them
     messages = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    # watch the parent before unpickling the run: that imports the library, which takes seconds on a
+    # loaded machine, and a server killed meanwhile must not leave this child behind
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     commands = sys.stdin.buffer
     runner, run, record = pickle.load(commands)
     stop = threading.Event()
     threading.Thread(target=_watch_commands, args=(commands, stop), daemon=True).start()
-    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     try:
         result = resolve(runner)(run, on_progress=lambda row: write_message(messages, "progress", row), stop=stop,
                                  record=record)
