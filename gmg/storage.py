@@ -114,13 +114,20 @@ class SavedExperiment(Experiment):
     runner = "gmg.storage:reopen_run"
 
 
-def saved_experiment(folder: Path) -> SavedExperiment:
-    """The key of the saved run in `folder`, from its run.json and the digest of its files (cheap: no
+def run_experiment(folder: Path) -> Experiment:
+    """The Experiment that the saved run in `folder` was trained as, from its run.json (cheap: no
     agent is built); raises StorageError."""
     folder = Path(folder)
     if folder.is_symlink():
         raise StorageError(f"{folder.name} is a symbolic link: refused")
-    experiment = _experiment(_read_json(folder / "run.json"))
+    return _experiment(_read_json(folder / "run.json"))
+
+
+def saved_experiment(folder: Path) -> SavedExperiment:
+    """The key of the saved run in `folder`, from its run.json and the digest of its files (cheap: no
+    agent is built); raises StorageError."""
+    folder = Path(folder)
+    experiment = run_experiment(folder)
     return SavedExperiment(**{f.name: getattr(experiment, f.name) for f in dataclasses.fields(Experiment)},
                            folder=str(folder), digest=_digest(folder))
 

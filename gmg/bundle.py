@@ -1,0 +1,95 @@
+"""The presets that ship with the app: every world's failure and cure, trained ahead of time.
+
+`python -m gmg bundle` trains each episodic world's two preset runs (its card's `contrast`, with
+the card's agent, seed 0, every other setting at its default) and writes them as saved runs
+(gmg.storage: run.json and agent.npz, no pickle) to `gmg/bundled/<env>/<parameter>-<value>/`.
+A bundled run is the run its Experiment names (training is a function of the experiment), so a
+page that asks for exactly those settings shows it at once instead of training: `bundled_run`
+reloads the agent and evaluates it again, a fraction of a second. Any other setting or seed is
+trained as usual.
+
+Run the command again after changing a world, an agent or the trainer: tests/test_bundle.py
+fails when a bundled run no longer evaluates to the summary stored with it, or no longer trains
+to the agent stored with it.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+from .envs import ENVS
+from .experiment import RunResult
+from .jobs import EXPERIMENT_RUNNER, run_parallel
+from .storage import StorageError, load_run, run_experiment, save_run
+from .train import Experiment
+
+log = logging.getLogger(__name__)
+
+BUNDLE_FOLDER = Path(__file__).resolve().parent / "bundled"
+SEED = 0
+
+
+def preset_experiments(overrides: dict | None = None) -> list[Experiment]:
+    """Every episodic world's failure and cure (its card's contrast) at seed 0 with the card's agent;
+    `overrides` (parameter -> raw value, e.g. a shorter training) apply to every run."""
+    runs = []
+    for env_name, env_cls in ENVS.items():
+        if env_cls.card.contrast is None:
+            continue
+        parameter, values = env_cls.card.contrast
+        runs += [Experiment.build(env_name, env_cls.card.agent, SEED, {**(overrides or {}), parameter: value})
+                 for value in values]
+    return runs
+
+
+def run_folder_name(experiment: Experiment) -> str:
+    """'monster/train_episode_length-25': the world, then the preset parameter and its value."""
+    parameter, _ = ENVS[experiment.env_name].card.contrast
+    return f"{experiment.env_name}/{parameter}-{experiment.config_dict()[parameter]}"
+
+
+def write_bundle(folder: Path, experiments: list[Experiment], workers: int = 1,
+                 on_saved: Callable[[Experiment], None] | None = None) -> list[Path]:
+    """Train `experiments` (`workers` child processes at a time) and save each as a run under `folder`,
+    which the finished bundle replaces whole (a failed run leaves the old bundle as it was).
+    `on_saved(experiment)` follows each save. Returns the run folders."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".bundle-", dir=folder.parent))
+    try:
+        def save(result: RunResult) -> None:
+            save_run(result, staging / run_folder_name(result.experiment))
+            if on_saved is not None:
+                on_saved(result.experiment)
+
+        run_parallel(experiments, EXPERIMENT_RUNNER, workers, save)
+        if folder.exists():
+            shutil.rmtree(folder)
+        staging.rename(folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [folder / run_folder_name(experiment) for experiment in experiments]
+
+
+@functools.cache
+def bundled_folders(folder: Path = BUNDLE_FOLDER) -> dict[Experiment, Path]:
+    """The bundled runs by the Experiment each was trained as (read once per process: only run.json)."""
+    folders = {}
+    for run_json in sorted(Path(folder).glob("*/*/run.json")):
+        try:
+            folders[run_experiment(run_json.parent)] = run_json.parent
+        except StorageError as exc:  # a bundle from an older gmg: that preset trains as usual
+            log.warning("bundled run %s is skipped: %s", run_json.parent.name, exc)
+    return folders
+
+
+def bundled_run(experiment, record: int = 2) -> RunResult | None:
+    """The bundled run of exactly these settings (re-evaluated, keeping `record` episodes' frames per
+    split), or None if none ships with the app."""
+    folder = bundled_folders().get(experiment)
+    return None if folder is None else load_run(folder, record)
