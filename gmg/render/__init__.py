@@ -28,6 +28,8 @@ FRAME_MS = 120
 POSTERIOR_WINDOW = 20
 STATUS_ROWS = 1.6  # map rows of room below an animated map for its status line
 ANIMATION_CHROME_PX = 230  # an animation's height not spent on the map: margins, titles, slider
+ANIMATION_TOP_PX = 80  # an animation's top margin: a legend row, then the subplot titles
+LEGEND_ROW_PX = 25  # a further row of a horizontal legend
 SPRITE_CELLS = 0.6  # sprite marker size, in cells
 
 ROLE_COLOURS = {"intended": "#2ca02c", "proxy": "#1f77b4"}
@@ -209,7 +211,7 @@ def trajectory_animation(
         shapes += _grid_shapes(env, rollouts[p].frames[0].rows(slice(episode, episode + 1)), rows, cols, axis)
         _map_axes(fig, p, rows, cols, bottom=rows - 0.5 + STATUS_ROWS)
 
-    _background_legend(fig, env, rollouts[0].frames[0].rows(slice(episode, episode + 1)))
+    static_kinds = _background_legend(fig, env, rollouts[0].frames[0].rows(slice(episode, episode + 1)))
     frames = [
         {"name": str(t), "data": [trace for traces in per_panel for trace in traces[i]],
          "traces": list(range(n_dynamic * len(panels)))}
@@ -218,7 +220,9 @@ def trajectory_animation(
     fig.frames = frames
     fig.update_layout(shapes=shapes, **player_controls(frames, "step t = "))
     style(fig, "", height)
-    fig.update_layout(margin=dict(l=10, r=10, t=80, b=70), legend=dict(y=1 - 8 / height))
+    # walls and lava lengthen the legend: at 1280 px it wraps, and its second row needs room above the titles
+    top = ANIMATION_TOP_PX + (LEGEND_ROW_PX if static_kinds else 0)
+    fig.update_layout(margin=dict(l=10, r=10, t=top, b=70), legend=dict(y=1 - 8 / height))
     return fig
 
 
@@ -300,15 +304,18 @@ def _map_axes(fig: go.Figure, panel: int, rows: int, cols: int, bottom: float) -
                      scaleanchor=f"x{'' if panel == 0 else panel + 1}", scaleratio=1, row=1, col=panel + 1)
 
 
-def _background_legend(fig: go.Figure, env, state) -> None:
-    """A legend entry (a square of its colour) for each kind of static cell on this map: walls, lava.
-    Legend-only traces, added after the animated ones, so the frames' trace indices stay as they are."""
+def _background_legend(fig: go.Figure, env, state) -> int:
+    """A legend entry (a square of its colour) for each kind of static cell on this map (walls, lava);
+    returns how many. Legend-only traces, added after the animated ones, so the frames' trace indices
+    stay as they are."""
     background = getattr(env, "background", None)
     labels = getattr(env, "background_labels", {})
-    for colour, cells in (background(state) if background else {}).items():
-        if len(cells) and colour in labels:
-            fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=labels[colour], hoverinfo="skip",
-                                     marker=dict(symbol="square", color=colour, size=12)))
+    kinds = [colour for colour, cells in (background(state) if background else {}).items()
+             if len(cells) and colour in labels]
+    for colour in kinds:
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=labels[colour], hoverinfo="skip",
+                                 marker=dict(symbol="square", color=colour, size=12)))
+    return len(kinds)
 
 
 def _grid_shapes(env, state, rows: int, cols: int, axis: str) -> list[dict]:

@@ -30,6 +30,9 @@ OWNER_KEY = "owner"  # link parameter: the visitor's key to their saved runs (ru
 # link parameters of page widgets that are not settings of the run
 PAGE_LINK_KEYS = ("episode", "plots", "random", "policy_at", "seeds")
 PAGE_CONFIG = dict(page_title="Goal misgeneralization explorer", page_icon=":material/explore:", layout="wide")
+# Streamlit leaves 6rem above a page's title; the toolbar it clears needs half that (style only: the
+# style sheet takes no room on the page)
+PAGE_STYLE = "<style>.stMainBlockContainer { padding-top: 3rem; }</style>"
 # (file, title, icon): app.py routes them; every page links to them from its sidebar
 PAGES = (
     ("pages/home.py", "Home", ":material/home:"),
@@ -48,6 +51,7 @@ PAGES = (
 def init_state() -> None:
     """Idempotent; every page calls it first, because a deep link can run a page without app.py."""
     st.set_page_config(**PAGE_CONFIG)
+    st.html(PAGE_STYLE)
     try:
         caps.current()
     except caps.CapsError as exc:  # the operator's mistake: say so on every page, and nothing else
