@@ -1,14 +1,15 @@
 """The presets that ship with the app (gmg/bundled, written by `python -m gmg bundle`): complete, current,
 reproducible, and shown by the preset page without training."""
 
+import dataclasses
 import json
 
 import numpy as np
 import pytest
 
-from gmg.bundle import bundled_folders, preset_experiments, run_folder_name
+from gmg.bundle import bundled_folders, bundled_run, preset_experiments, run_folder_name
 from gmg.cli import jsonable, main
-from gmg.experiment import summary
+from gmg.experiment import RECORDED_EPISODES, summary
 from gmg.storage import load_run
 from gmg.train import train
 from helpers import open_page
@@ -21,10 +22,21 @@ def test_every_preset_ships_and_nothing_else():
 
 
 @pytest.mark.parametrize("experiment", preset_experiments(), ids=run_folder_name)
-def test_a_bundled_run_reloads_and_evaluates_to_its_stored_summary(experiment):
+def test_a_bundled_run_reads_back_as_its_stored_summary_and_evaluates_again_to_the_same(experiment):
     folder = bundled_folders()[experiment]
     stored = json.loads((folder / "run.json").read_text())["summary"]
-    assert jsonable(summary(load_run(folder))) == stored, REGENERATE
+    shipped = bundled_run(experiment)
+    assert jsonable(summary(shipped)) == stored
+    evaluated = load_run(folder, RECORDED_EPISODES)  # the saved agent played again
+    for split, rollout in evaluated.rollouts.items():
+        read = shipped.rollouts[split]
+        for part in ("events", "goal_loglik"):
+            assert getattr(read, part).keys() == getattr(rollout, part).keys(), REGENERATE
+            assert all(np.array_equal(getattr(read, part)[name], value) for name, value in getattr(rollout, part).items()), REGENERATE
+        assert np.array_equal(read.reward, rollout.reward) and np.array_equal(read.active, rollout.active), REGENERATE
+        assert len(read.frames) == len(rollout.frames)
+        for kept, played in zip(read.frames, rollout.frames):
+            assert all(np.array_equal(getattr(kept, f.name), getattr(played, f.name)) for f in dataclasses.fields(played)), REGENERATE
 
 
 def test_a_bundled_agent_is_what_training_its_settings_gives():
@@ -58,7 +70,7 @@ def test_the_bundle_command_reproduces_its_files(tmp_path, capsys):
     written = capsys.readouterr().out
     first_files = files(tmp_path / "first")
     assert first_files == files(tmp_path / "second")
-    assert len(first_files) == 2 * len(preset_experiments())
+    assert len(first_files) == 3 * len(preset_experiments())  # run.json, agent.npz, rollouts.npz
     for path in first_files:
         first, second = tmp_path / "first" / path, tmp_path / "second" / path
         if path.suffix == ".json":

@@ -72,7 +72,7 @@ def _load_bundled(experiments: list) -> bool:
     store = result_store()
     for experiment in shipped:
         if experiment not in store:
-            store.put(experiment, bundled_run(experiment, RECORDED_EPISODES))
+            store.put(experiment, bundled_run(experiment))
     return bool(shipped)
 
 

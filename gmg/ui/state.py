@@ -12,6 +12,7 @@ from streamlit.errors import StreamlitPageNotFoundError
 from .. import caps
 from ..envs import ENVS
 from ..envs.card import EnvCard
+from ..experiment import RECORDED_EPISODES
 from ..jobs import ResultStore
 from ..params import ParamError
 from ..train import RunLimits
@@ -20,7 +21,6 @@ from ..train import RunLimits
 RESULTS_KEPT = 16  # finished runs kept for the whole server (about 3 MB each)
 HISTORY_KEPT = 8  # recent runs a session can go back to
 APPLIED, APPLIED_NOW = "_applied_keys", "_applied_keys_now"  # session keys of apply_values's hand-over
-RECORDED_EPISODES = 4  # episodes per split whose frames are kept for the animation
 POLL_SECONDS = 1.0  # a page's progress refresh while its run trains
 # ... and while it only waits in the queue: every visitor's page polls the one server, so a long queue
 # of fast-polling pages starved the server (measured: ten visitors' pages froze for a minute)
