@@ -2,6 +2,7 @@
 
     python benchmarks/bench_presets.py              # every world's preset, 3 cold servers each (~3 min)
     python benchmarks/bench_presets.py --repeats 1
+    python benchmarks/bench_presets.py --seed 1     # presets that are not bundled: each trains first
 
 For each world with a preset (its card's `contrast`) and each repetition, a fresh server is started
 (not timed: no run is cached and no session has run app.py, as for a link shared before a lecture),
@@ -39,8 +40,8 @@ st.plotly_chart(figure, theme=None)
 '''
 
 
-def preset_link(env_name: str) -> str:
-    return f"compare?env={env_name}&agent={ENVS[env_name].card.agent}"
+def preset_link(env_name: str, seed: int) -> str:
+    return f"compare?env={env_name}&agent={ENVS[env_name].card.agent}&seed={seed}"
 
 
 def seconds_to_first_frame(browser, url: str) -> float:
@@ -74,9 +75,10 @@ def main() -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="cold servers per world (default 3)")
+    parser.add_argument("--seed", type=int, default=0, help="the presets' seed (default 0, the bundled one)")
     args = parser.parse_args()
     worlds = [name for name, cls in ENVS.items() if cls.card.contrast is not None]
-    bundled = {experiment.env_name for experiment in bundled_folders()}
+    bundled = {experiment.env_name for experiment in bundled_folders() if experiment.seed == args.seed}
     print(machine_line("presets"))
     print(f"load average before: {os.getloadavg()[0]:.2f}")
     print("page    | bundled | cold server: seconds to the first animated frame | median | second visit")
@@ -91,7 +93,8 @@ def main() -> int:
         floor_app.write_text(FLOOR_APP)
         row("floor", "-", *timed_visits(browser, store, "", args.repeats, floor_app))
         for world in worlds:
-            row(world, "yes" if world in bundled else "no", *timed_visits(browser, store, preset_link(world), args.repeats))
+            row(world, "yes" if world in bundled else "no",
+                *timed_visits(browser, store, preset_link(world, args.seed), args.repeats))
         browser.close()
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     return 0

@@ -33,6 +33,8 @@ class EnvCard:
     preset_title: str = "The failure beside its cure"  # the title of the preset page
     # Explore's preset buttons, {label: changes from the defaults}; empty: the contrast's two values
     presets: dict[str, dict] = field(default_factory=dict)
+    # parameter -> its label in the sidebar, in plain words (the others read as their names)
+    parameter_labels: dict[str, str] = field(default_factory=dict)
     # parameter -> (the values its widget offers, what they mean): a choice of a few instead of a number field
     choices: dict[str, tuple[tuple, str]] = field(default_factory=dict)
     sweep: tuple[str, str] | None = None  # the Sweep page's knob: (parameter, default values "a,b,c")

@@ -98,6 +98,7 @@ CARD = EnvCard(
     bar_metrics=("coin_rate", "end_rate", "death_rate"),
     bar_unit="share of episodes",
     percent_metrics=("coin_rate", "end_rate", "death_rate"),
+    parameter_labels={"random_coin_share": "Share of training levels with the coin anywhere"},
     contrast=("random_coin_share", (0.0, 0.3)),
     preset_title="The coin: always at the end vs randomised in 30% of training levels",
     agent="explore_q",

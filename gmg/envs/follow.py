@@ -188,6 +188,7 @@ CARD = EnvCard(
     bar_metrics=("correct_visits_per_episode", "wrong_visits_per_episode", "return_per_episode"),
     bar_unit="per episode",
     percent_metrics=("partner_following",),
+    parameter_labels={"anti_expert_share": "Share of training episodes with an anti-expert partner"},
     contrast=("anti_expert_share", (0.0, 0.3)),
     contrast_label="Anti-expert partner in {1:.0%} of training episodes",
     notice=(

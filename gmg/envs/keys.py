@@ -155,6 +155,7 @@ CARD = EnvCard(
     bar_metrics=("chests_per_episode", "keys_per_episode", "surplus_keys_per_episode"),
     bar_unit="per episode",
     percent_metrics=("chests_opened_share",),
+    parameter_labels={"test_like_share": "Share of training levels that are test-like"},
     contrast=("test_like_share", (0.0, 0.5)),
     contrast_label="Test-like levels in {1:.0%} of training",
     notice=(

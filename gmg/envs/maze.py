@@ -101,6 +101,7 @@ CARD = EnvCard(
     bar_metrics=("cheese_rate", "corner_rate", "decision_cheese_rate"),
     bar_unit="share",
     percent_metrics=("cheese_rate", "corner_rate", "decision_cheese_rate"),
+    parameter_labels={"cheese_region": "Cheese's training region (cells per side, top right)"},
     contrast=("cheese_region", (1, 9)),
     preset_title="The cheese: in the corner vs anywhere in training",
     agent="explore_q",

@@ -241,6 +241,7 @@ CARD = EnvCard(
     bar_metrics=("apples_per_100_after_clear", "shields_per_100_after_clear", "hits_per_100_while_monsters_alive"),
     bar_unit="per 100 steps",
     percent_metrics=("cleared_share",),
+    parameter_labels={"train_episode_length": "Training episode length (steps)"},
     contrast=("train_episode_length", (25, 200)),
     preset_title="Shields vs apples: short vs long training episodes",
     contrast_label="Trained on {1}-step episodes",

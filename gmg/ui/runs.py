@@ -66,8 +66,8 @@ def training_controls(page: str, experiments: list, label: str = "Train", auto_s
 
 
 def _load_bundled(experiments: list) -> bool:
-    """Put the runs among these that ship with the app (gmg.bundle) into the server's store, each
-    evaluated again here (a fraction of a second) instead of trained; whether any of them ships."""
+    """Put the runs among these that ship with the app (gmg.bundle) into the server's store, each read
+    back with its evaluation (hundredths of a second) instead of trained; whether any of them ships."""
     shipped = [experiment for experiment in experiments if experiment in bundled_folders()]
     store = result_store()
     for experiment in shipped:
