@@ -150,7 +150,7 @@ CARD = EnvCard(
             "Surplus keys", "Keys (proxy goal) picked up while the keys held already sufficed for every chest left."),
         "chests_per_episode": ("Chests opened", "Chests (intended goal) opened per episode: the reward."),
         "steps_to_last_chest": ("Steps to last chest", "Steps until the last chest was opened: what hoarding costs."),
-        "chests_opened_share": ("Chests opened", "Chests opened out of those the level's keys could open."),
+        "chests_opened_share": ("Chests opened share", "Chests opened out of those the level's keys could open."),
     },
     bar_metrics=("chests_per_episode", "keys_per_episode", "surplus_keys_per_episode"),
     bar_unit="per episode",
