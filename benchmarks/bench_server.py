@@ -38,14 +38,15 @@ BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networkin
 PLAY = ".updatemenu-button"
 
 
-def start_server(store: str) -> tuple[subprocess.Popen, str]:
+def start_server(store: str, app: Path = ROOT / "app.py") -> tuple[subprocess.Popen, str]:
+    """`streamlit run` of `app` (the explorer by default) on a free port, with its run store in `store`."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true", f"--server.port={port}",
+        [sys.executable, "-m", "streamlit", "run", app.name, "--server.headless=true", f"--server.port={port}",
          "--server.address=127.0.0.1", "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "GMG_RUN_STORE": store})
+        cwd=app.parent, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "GMG_RUN_STORE": store})
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:

@@ -8,6 +8,7 @@
     python -m gmg seeds ENV [--seeds N] [--first-seed S] [--workers W] [--dask-scheduler ADDRESS]
                             [--agent NAME] [--set NAME=VALUE ...] [--json]
     python -m gmg sweep ENV --param NAME --values V1,V2 [--seeds K] [--workers W] [--dask-scheduler ADDRESS]
+    python -m gmg bundle [--out FOLDER] [--workers W] [--set NAME=VALUE ...]
 
 `experiment --json` prints exactly one JSON object: `gmg.experiment.summary(result)`, or for a
 study (gmg.studies: tree, expressions) the study's own `summary`; metrics that are undefined
@@ -23,10 +24,12 @@ import json
 import math
 import os
 import sys
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
+from . import bundle as bundles
 from . import caps
 from . import diagnose as diagnosis
 from . import experiment as experiments
@@ -338,6 +341,20 @@ def _sweep(args, out, err) -> int:
     return 0
 
 
+def _bundle(args, out, err) -> int:
+    """Train every world's preset pair and write them where the app finds them (or to --out)."""
+    experiments = bundles.preset_experiments(_overrides(args))
+    workers = _count("--workers", args.workers, 1, 64)
+    folder = bundles.BUNDLE_FOLDER if args.out is None else Path(args.out)
+    err.write(f"bundle: training {len(experiments)} runs, {workers} at a time\n")
+    folders = bundles.write_bundle(folder, experiments, workers,
+                                   on_saved=lambda e: err.write(f"bundle: trained {bundles.run_folder_name(e)}\n"))
+    for run_folder in folders:
+        size = sum(path.stat().st_size for path in run_folder.iterdir())
+        out.write(f"{run_folder}  {size / 1000:.1f} kB\n")
+    return 0
+
+
 def _count(flag: str, raw: str, low: int, high: int) -> int:
     try:
         value = ascii_number(raw.strip(), int)
@@ -410,6 +427,17 @@ def build_parser() -> argparse.ArgumentParser:
                          help=f"seeds 0..K-1 per value (default 3, at most {sweeps.MAX_SEEDS})")
     p_sweep.add_argument("--workers", metavar="W", help="local processes (default: one per core, at most 2)")
     _add_scheduler_option(p_sweep)
+
+    p_bundle = sub.add_parser("bundle", allow_abbrev=False,
+                              help="train every world's preset (failure and cure, seed 0) and save the runs the "
+                                   "app ships with, so its preset pages open without training")
+    p_bundle.add_argument("--out", metavar="FOLDER",
+                          help=f"where to write the bundle, replacing it (default: the app's, {bundles.BUNDLE_FOLDER})")
+    p_bundle.add_argument("--workers", default="2", metavar="W", help="runs trained at once (default 2)")
+    p_bundle.add_argument("--set", action="append", metavar="NAME=VALUE",
+                          help="override a parameter for every run, e.g. a shorter training for a test "
+                               "(the app uses a bundled run only when its settings are the page's)")
+    p_bundle.set_defaults(train_steps=None, eval_episodes=None)
     return parser
 
 
@@ -420,14 +448,17 @@ def main(argv: Sequence[str] | None = None, out=None, err=None) -> int:
         caps.current()  # a bad GMG_CAPS is one line here, whatever the command
         args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
         if args.command is None:
-            raise UsageError("choose a command: list, experiment, diagnose, seeds or sweep (see `python -m gmg --help`)")
+            raise UsageError("choose a command: list, experiment, diagnose, seeds, sweep or bundle "
+                             "(see `python -m gmg --help`)")
         if args.command == "list":
             if args.json:
                 _dump(catalogue(), out)
             else:
                 _print_list(catalogue(), out)
             return 0
-        return {"experiment": _experiment, "diagnose": _diagnose, "seeds": _seeds, "sweep": _sweep}[args.command](args, out, err)
+        commands = {"experiment": _experiment, "diagnose": _diagnose, "seeds": _seeds, "sweep": _sweep,
+                    "bundle": _bundle}
+        return commands[args.command](args, out, err)
     except (UsageError, ParamError) as e:
         line = " ".join(str(e).split())
         err.write(f"gmg: error: {clip(line, MAX_LINE)}\n")

@@ -11,6 +11,7 @@ from .rollout import Rollout, evaluate
 from .train import Experiment, TrainResult, train
 
 SPLITS = ("train", "test")
+RECORDED_EPISODES = 4  # episodes per split whose frames the app keeps for its animations
 
 
 @dataclass

@@ -289,9 +289,10 @@ def _run_on_dask(runs: list, function: Callable, scheduler: str, take: Callable,
 
 
 def run_parallel(runs: list, runner: str, workers: int, take: Callable, stop: threading.Event | None = None,
-                 poll: float = 0.5) -> None:
+                 poll: float = 0.5, record: int = 0) -> None:
     """`take(result)` for every run, each computed by `runner` in a child process, `workers` at a time
-    (the command line's local pool; the app queues its runs on a JobQueue instead).
+    (the command line's local pool; the app queues its runs on a JobQueue instead); an experiment keeps
+    the frames of `record` episodes per split.
 
     Plain child processes rather than a multiprocessing pool: a forked pool child inherits the
     parent's pipes and locks, and a spawned one re-imports the parent's __main__.
@@ -300,7 +301,7 @@ def run_parallel(runs: list, runner: str, workers: int, take: Callable, stop: th
     try:
         while todo or running:
             while todo and len(running) < workers:
-                running.append(TrainJob(todo.pop(0), record=0, runner=runner).start())
+                running.append(TrainJob(todo.pop(0), record=record, runner=runner).start())
             running[0].join(poll)  # wake up now and then to notice a stop request
             if stop is not None and stop.is_set():
                 return

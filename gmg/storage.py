@@ -114,13 +114,20 @@ class SavedExperiment(Experiment):
     runner = "gmg.storage:reopen_run"
 
 
-def saved_experiment(folder: Path) -> SavedExperiment:
-    """The key of the saved run in `folder`, from its run.json and the digest of its files (cheap: no
+def run_experiment(folder: Path) -> Experiment:
+    """The Experiment that the saved run in `folder` was trained as, from its run.json (cheap: no
     agent is built); raises StorageError."""
     folder = Path(folder)
     if folder.is_symlink():
         raise StorageError(f"{folder.name} is a symbolic link: refused")
-    experiment = _experiment(_read_json(folder / "run.json"))
+    return _experiment(_read_json(folder / "run.json"))
+
+
+def saved_experiment(folder: Path) -> SavedExperiment:
+    """The key of the saved run in `folder`, from its run.json and the digest of its files (cheap: no
+    agent is built); raises StorageError."""
+    folder = Path(folder)
+    experiment = run_experiment(folder)
     return SavedExperiment(**{f.name: getattr(experiment, f.name) for f in dataclasses.fields(Experiment)},
                            folder=str(folder), digest=_digest(folder))
 
@@ -155,6 +162,13 @@ def _experiment(meta: dict) -> Experiment:
 def load_run(folder: Path, record: int = 2) -> RunResult:
     """The saved run in `folder`, its agent restored and evaluated again (keeping the frames of
     `record` episodes per split); raises StorageError."""
+    trained = load_trained(folder)
+    experiment = trained.experiment
+    return RunResult(experiment, trained, evaluate_splits(experiment, trained.agent.env, trained.agent, record))
+
+
+def load_trained(folder: Path) -> TrainResult:
+    """The saved run in `folder` as trained: its agent restored, not evaluated; raises StorageError."""
     folder = Path(folder)
     if folder.is_symlink():
         raise StorageError(f"{folder.name} is a symbolic link: refused")
@@ -166,9 +180,8 @@ def load_run(folder: Path, record: int = 2) -> RunResult:
     curve = meta.get("curve", [])
     if not isinstance(curve, list) or not all(isinstance(row, dict) for row in curve):
         raise StorageError("run.json: the training curve is not a list of rows")
-    trained = TrainResult(experiment, agent, curve, float(meta.get("train_seconds", 0.0)),
-                          int(meta.get("train_steps_done", 0)), False)
-    return RunResult(experiment, trained, evaluate_splits(experiment, env, agent, record))
+    return TrainResult(experiment, agent, curve, float(meta.get("train_seconds", 0.0)),
+                       int(meta.get("train_steps_done", 0)), False)
 
 
 def _regular_file(path: Path) -> None:

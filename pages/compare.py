@@ -9,14 +9,16 @@ PAGE = "compare"
 ui.init_state()
 ui.navigation_links()
 settings = ui.sidebar_settings(PAGE, fix_contrast=True)
-if ui.guide(settings.env_name).contrast is None:
+card = ui.guide(settings.env_name)
+if card.contrast is None:
     st.info("This environment has no preset yet: use Explore.")
     st.stop()
-parameter, (failure, cure) = ui.guide(settings.env_name).contrast
-st.title(ui.guide(settings.env_name).preset_title)
+parameter, (failure, cure) = card.contrast
+st.title(card.preset_title)
 st.markdown(
-    f"One click trains two agents that differ only in `{parameter}` ({failure} and {cure}; same seed, same "
-    "reward), then plays both on the **same test maps**. Choose another environment in the sidebar for its preset."
+    f"Two agents with the same seed and the same reward, differing in one setting only: "
+    f"**{card.contrast_label.format(parameter, failure)}** and **{card.contrast_label.format(parameter, cure)}**. "
+    "Both play the **same test maps**. Choose another environment in the sidebar for its preset."
 )
 include_random = ui.page_toggle(PAGE, "Add the random agent", "random",
                                 help="An agent that acts at random: the floor every metric is read against.")

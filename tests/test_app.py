@@ -70,6 +70,19 @@ def test_explore_trains_on_arrival_and_shows_the_synced_maps_and_goal_plots(fast
     assert at.session_state["history"]
 
 
+def test_explore_tells_the_failure_and_the_cure_apart_with_rates_in_percent():
+    """The shipped coin runs (gmg/bundled): no training here. Each says what to watch for in its own setting."""
+    stories = {}
+    for share in (0.0, 0.3):
+        at = open_page("pages/explore.py", env="coin", agent="explore_q", random_coin_share=share)
+        assert_clean(at)
+        assert not any(at.session_state["jobs"].values())
+        stories[share] = " ".join(m.value for m in at.markdown if "What to notice" in m.value)
+        assert all(m.value.endswith("%") for m in at.metric[:3]), [m.value for m in at.metric]
+    assert "run past the coin to the end" in stories[0.0]
+    assert "turns to the coin" in stories[0.3] and "run past the coin to the end" not in stories[0.3]
+
+
 def test_explore_replays_trained_settings_from_the_cache_in_a_new_session(fast_overrides):
     wait_for_training(open_page("pages/explore.py", **fast_overrides))
     visitor = open_page("pages/explore.py", **fast_overrides)

@@ -7,7 +7,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CORE = ("gmg.cli", "gmg.envs", "gmg.agents", "gmg.train", "gmg.rollout", "gmg.goals", "gmg.probe", "gmg.experiment",
         "gmg.diagnose", "gmg.seeds", "gmg.sweep", "gmg.studies.tree", "gmg.studies.expressions", "gmg.storage",
-        "gmg.jobs", "gmg.worker", "gmg.caps", "gmg.params")
+        "gmg.jobs", "gmg.worker", "gmg.caps", "gmg.params", "gmg.bundle")
 BLOCK = """
 import sys
 class Blocked:

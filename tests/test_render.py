@@ -125,6 +125,30 @@ def test_metric_bars_group_runs_and_mark_missing_values():
     assert list(fig.data[0].text) == ["1", "n/a"]
 
 
+def test_shares_read_as_percentages_on_the_bars_and_their_axis():
+    runs = {"end": {"coin_rate": 0.134, "end_rate": 0.8}, "cure": {"coin_rate": 0.97, "end_rate": 0.01}}
+    fig = render.metric_bars(runs, {"coin_rate": "Coin", "end_rate": "End"}, "Test maps", percent=("coin_rate", "end_rate"))
+    assert list(fig.data[0].text) == ["13%", "80%"]
+    assert fig.layout.yaxis.tickformat == ".0%"
+    mixed = render.metric_bars(runs, {"coin_rate": "Coin", "end_rate": "End"}, "Test maps", percent=("coin_rate",))
+    assert list(mixed.data[1].text) == ["97%", "0.01"] and mixed.layout.yaxis.tickformat is None
+    assert render.format_metric(None, True) == "n/a" and render.format_metric(1234.5, False) == "1,234"
+
+
+def test_the_coin_legend_names_every_kind_of_cell_drawn():
+    from gmg.experiment import run
+    from gmg.train import Experiment
+
+    result = run(Experiment.build("coin", "explore_q", 0, {"train_steps": "2048", "eval_episodes": "4"}), record=1)
+    env, rollout = result.env, result.rollouts["test"]
+    fig = render.trajectory_animation(env, [("test", rollout)])
+    named = {trace.name for trace in fig.data if trace.showlegend is not False}
+    drawn = {env.background_labels[colour] for colour, cells in env.background(rollout.frames[0].rows(slice(0, 1))).items()
+             if len(cells)}
+    assert "wall" in drawn and drawn <= named
+    assert {label for _, _, label in env.sprite_styles.values()} <= named
+
+
 def test_metric_label_reads_like_english():
     assert render.metric_label("apples_per_100_after_clear") == "Apples / 100 steps after clear"
     assert render.metric_label("monster_hits_per_episode") == "Monster hits / episode"

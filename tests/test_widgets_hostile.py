@@ -143,7 +143,17 @@ def short_tree_references(monkeypatch):
     tree.reference_policies.cache_clear()
 
 
-@pytest.mark.usefixtures("clear_streamlit_caches", "saved_run", "short_tree_references")
+@pytest.fixture
+def no_bundled_presets(monkeypatch):
+    """A round whose values all fall back to the defaults names a run that ships with the app (gmg/bundled),
+    and the page rightly shows it: the shipped runs are out of this test, which checks that no value
+    loses what was shown."""
+    from gmg.ui import runs
+
+    monkeypatch.setattr(runs, "bundled_folders", dict)
+
+
+@pytest.mark.usefixtures("clear_streamlit_caches", "saved_run", "short_tree_references", "no_bundled_presets")
 @pytest.mark.parametrize("page", list(PAGES))
 def test_hostile_values_in_every_widget_are_refused_or_explained(page):
     spec = PAGES[page]

@@ -83,6 +83,8 @@ class EpisodicEnv:
     # ------------------------------------------------------------ drawing
     sprite_styles: dict[str, tuple[str, str, str]] = {}
     """kind -> (plotly marker symbol, colour, legend label), drawn in this order (the agent last, on top)."""
+    background_labels: dict[str, str] = {}
+    """colour -> legend label of the cells `background` paints in that colour (walls, lava)."""
 
     def __init__(self, config=None):
         self.config = config or self.Config()

@@ -18,10 +18,14 @@ class EnvCard:
     # headline metric -> (short label, help) for the top row; empty: every metric, generic labels
     metrics: dict[str, tuple[str, str]] = field(default_factory=dict)
     bar_metrics: tuple[str, ...] = ()  # metrics in the same unit, compared as bars (empty: all)
+    percent_metrics: tuple[str, ...] = ()  # metrics that are shares, shown as percentages (13%, not 0.13)
     bar_unit: str = ""
     contrast: tuple[str, tuple] | None = None  # preset: (parameter, (GMG value, cure value))
     contrast_label: str = "{} = {}"  # run title from (parameter, value)
-    notice: str = ""  # the second "what to notice" line on Explore
+    # the second "what to notice" line on Explore: the failure's story when the contrast parameter has its
+    # failing value (or when there is no contrast), the cure's story for any other value
+    notice: str = ""
+    cure_notice: str = ""
     compare_notice: str = ""  # the second "what to notice" line on the preset
     weights_hint: str = ""  # where to look in a linear agent's weight table
     # the agent its presets are measured with: chosen with the environment in the app, the CLI's default
@@ -29,6 +33,8 @@ class EnvCard:
     preset_title: str = "The failure beside its cure"  # the title of the preset page
     # Explore's preset buttons, {label: changes from the defaults}; empty: the contrast's two values
     presets: dict[str, dict] = field(default_factory=dict)
+    # parameter -> its label in the sidebar, in plain words (the others read as their names)
+    parameter_labels: dict[str, str] = field(default_factory=dict)
     # parameter -> (the values its widget offers, what they mean): a choice of a few instead of a number field
     choices: dict[str, tuple[tuple, str]] = field(default_factory=dict)
     sweep: tuple[str, str] | None = None  # the Sweep page's knob: (parameter, default values "a,b,c")

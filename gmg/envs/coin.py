@@ -97,6 +97,8 @@ CARD = EnvCard(
     },
     bar_metrics=("coin_rate", "end_rate", "death_rate"),
     bar_unit="share of episodes",
+    percent_metrics=("coin_rate", "end_rate", "death_rate"),
+    parameter_labels={"random_coin_share": "Share of training levels with the coin anywhere"},
     contrast=("random_coin_share", (0.0, 0.3)),
     preset_title="The coin: always at the end vs randomised in 30% of training levels",
     agent="explore_q",
@@ -104,11 +106,16 @@ CARD = EnvCard(
              "15% randomised (this agent's cure)": {"random_coin_share": 0.15}},
     contrast_label="Coin randomised in {1:.0%} of training levels",
     notice=(
-        "In training the coin lies at the end of the level; on the test maps it lies anywhere. The published "
+        "In training the coin always lay at the end of the level; on the test maps it lies anywhere: watch "
+        "the agent run past the coin to the end. The agent is explore_q, which explores what it has rarely "
+        "seen: with linear_q, which rarely leaves its route, randomised coins are never collected and no "
+        "share of them cures it."
+    ),
+    cure_notice=(
+        "In training the coin lay at the end of most levels and anywhere in the others; on the test maps it "
+        "lies anywhere: watch whether the agent turns to the coin or runs past it to the end. The published "
         "deep agents were cured by 2% of levels with the coin elsewhere; this linear agent needs more: 2% "
-        "barely moves it, 10% cures some seeds, 15% cures every seed measured (docs/results.md). The agent is "
-        "explore_q, which explores what it has rarely seen: with linear_q, which rarely leaves its route, the "
-        "randomised coins are never collected and no share cures it."
+        "barely moves it, 10% cures some seeds, 15% cures every seed measured (docs/results.md)."
     ),
     weights_hint=(
         "Each \"closer to coin\" weight belongs to one region of the coin's position: with the coin always at "

@@ -177,12 +177,20 @@ CARD = EnvCard(
     },
     bar_metrics=("correct_visits_per_episode", "wrong_visits_per_episode", "return_per_episode"),
     bar_unit="per episode",
+    percent_metrics=("partner_following",),
+    parameter_labels={"anti_expert_share": "Share of training episodes with an anti-expert partner"},
     contrast=("anti_expert_share", (0.0, 0.3)),
     contrast_label="Anti-expert partner in {1:.0%} of training episodes",
     notice=(
         "On test episodes the partner is an anti-expert: it tours the tiles in the reverse order, so every "
         "tile it leads to is a wrong visit. In training the partner was always an expert, and following it "
-        "was the cheapest way to the reward."
+        "was the cheapest way to the reward: watch this agent follow it into wrong visits."
+    ),
+    cure_notice=(
+        "On test episodes the partner is an anti-expert: it tours the tiles in the reverse order, so every "
+        "tile it leads to is a wrong visit. This agent met an anti-expert in some of its training episodes, "
+        "where following led to penalties: watch whether it keeps to the tiles' order once the partner has "
+        "led it astray."
     ),
     weights_hint=(
         "Compare the weights of \"enters the partner's next after my last\" and \"enters the verified "

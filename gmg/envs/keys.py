@@ -144,12 +144,19 @@ CARD = EnvCard(
     },
     bar_metrics=("chests_per_episode", "keys_per_episode", "surplus_keys_per_episode"),
     bar_unit="per episode",
+    percent_metrics=("chests_opened_share",),
+    parameter_labels={"test_like_share": "Share of training levels that are test-like"},
     contrast=("test_like_share", (0.0, 0.5)),
-    contrast_label="Test-like training levels: {1}",
+    contrast_label="Test-like levels in {1:.0%} of training",
     notice=(
         "On test levels keys are plentiful: once the agent holds as many keys as there are chests left "
         "(dotted line), every further key is worthless. In training keys were scarce, so every key held "
-        "became a chest soon after."
+        "became a chest soon after: watch this agent go on picking up keys it cannot use."
+    ),
+    cure_notice=(
+        "On test levels keys are plentiful: once the agent holds as many keys as there are chests left "
+        "(dotted line), every further key is worthless. This agent also trained on test-like levels, where "
+        "surplus keys cost steps and opened nothing: watch it head for the chests once its keys suffice."
     ),
     weights_hint=(
         "With enough keys held, add the \"always\" and \"keys held >= chests left\" columns: a default agent "

@@ -33,6 +33,7 @@ from ..batch import Batch
 from .base import EpisodicEnv, paint
 
 FAR = 10_000  # distance of an unreachable cell
+WALL_COLOUR, LAVA_COLOUR = "#555555", "#e8743b"
 
 
 def bfs_distances(passable: np.ndarray, sources: np.ndarray, size: int) -> np.ndarray:
@@ -90,6 +91,7 @@ class LevelEnv(EpisodicEnv):
     object_name = "object"
     target_name = "target"
     hazard_names: tuple[str, ...] = ()
+    background_labels = {WALL_COLOUR: "wall", LAVA_COLOUR: "lava"}  # what the map's static cells are, for legends
 
     def __init__(self, config=None):
         super().__init__(config)
@@ -263,7 +265,7 @@ class LevelEnv(EpisodicEnv):
 
     def background(self, state: LevelState) -> dict[str, np.ndarray]:
         cells = grid.cell_grid(state.size, state.size)
-        return {"#555555": cells[state.walls[0]], "#e8743b": cells[state.lava[0]]}
+        return {WALL_COLOUR: cells[state.walls[0]], LAVA_COLOUR: cells[state.lava[0]]}
 
     # ---------------------------------------------------------------- maps
     # `.` free, `#` wall, `~` lava, `@` agent, the object's letter, `E` / `e` an enemy moving down / up

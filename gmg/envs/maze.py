@@ -100,6 +100,8 @@ CARD = EnvCard(
     },
     bar_metrics=("cheese_rate", "corner_rate", "decision_cheese_rate"),
     bar_unit="share",
+    percent_metrics=("cheese_rate", "corner_rate", "decision_cheese_rate"),
+    parameter_labels={"cheese_region": "Cheese's training region (cells per side, top right)"},
     contrast=("cheese_region", (1, 9)),
     preset_title="The cheese: in the corner vs anywhere in training",
     agent="explore_q",
@@ -107,10 +109,15 @@ CARD = EnvCard(
              "Cheese in a 7x7 region (this agent's cure)": {"cheese_region": 7}},
     contrast_label="Cheese in the top-right {1}x{1} region",
     notice=(
-        "In training the cheese lies in the top-right corner, or in a larger top-right region; on the test "
-        "maps it lies anywhere in the 9x9 maze. Watch the decision square. Measured over 10 seeds (docs/results.md): a "
-        "5x5 region moves the cheese rate from about 0.4 to 0.6 only; a 7x7 region cures every seed. The "
-        "agent is explore_q: linear_q rarely leaves its route to find the cheese, so no region cures it."
+        "In training the cheese always lay in the top-right corner; on the test maps it lies anywhere in the "
+        "9x9 maze: watch the agent head for the corner past the cheese. The agent is explore_q: linear_q "
+        "rarely leaves its route to find the cheese, so no region cures it."
+    ),
+    cure_notice=(
+        "In training the cheese lay anywhere in a top-right region; on the test maps it lies anywhere in the "
+        "9x9 maze: watch whether the agent turns to the cheese or still heads for the corner. Measured over 10 "
+        "seeds (docs/results.md): a 5x5 region lifts the cheese rate from about 40% to 60% only; a 7x7 region "
+        "cures every seed."
     ),
     weights_hint="Each \"closer to cheese\" weight belongs to one region of the cheese's position.",
     compare_notice="Both agents learned from the same reward; only the training region of the cheese differs.",

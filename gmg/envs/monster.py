@@ -231,13 +231,21 @@ CARD = EnvCard(
     },
     bar_metrics=("apples_per_100_after_clear", "shields_per_100_after_clear", "hits_per_100_while_monsters_alive"),
     bar_unit="per 100 steps",
+    percent_metrics=("cleared_share",),
+    parameter_labels={"train_episode_length": "Training episode length (steps)"},
     contrast=("train_episode_length", (25, 200)),
     preset_title="Shields vs apples: short vs long training episodes",
     contrast_label="Trained on {1}-step episodes",
     notice=(
         "Once the last monster is dead (dotted line) a shield is worthless: every step spent on shields is "
         "a misgeneralised goal. Agents trained on 25-step episodes saw a monster-free world only in the last "
-        "few steps of some episodes."
+        "few steps of some episodes: watch this one keep collecting shields after the clear."
+    ),
+    cure_notice=(
+        "Once the last monster is dead (dotted line) a shield is worthless. The longer its training episodes, "
+        "the more steps an agent spent in a monster-free world, where only apples paid: watch whether this one "
+        "turns to the apples after the clear (on 200-step episodes it does; on 25-step ones it keeps collecting "
+        "shields)."
     ),
     weights_hint=(
         "After the last monster died, with a shield held, all three columns apply: add them up for "

@@ -7,8 +7,8 @@ Everything stays generic over environments through their drawing API: `env.sprit
 (which must include an "agent" kind: its trail is drawn), `env.sprite_styles`, `env.status(state)`,
 `env.goals` / `env.goal_rewards` and `env.after_goal_split_mask(rollout)`. An environment with
 static cells (walls, lava) may add `env.background(state) -> {colour: (K, 2) array of (row, col)}`
-for batch row 0; they are drawn as layout shapes, which survive `redraw: False` animation where a
-heatmap would vanish.
+for batch row 0, and name each colour for the legend in `env.background_labels`; they are drawn as
+layout shapes, which survive `redraw: False` animation where a heatmap would vanish.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ FRAME_MS = 120
 POSTERIOR_WINDOW = 20
 STATUS_ROWS = 1.6  # map rows of room below an animated map for its status line
 ANIMATION_CHROME_PX = 230  # an animation's height not spent on the map: margins, titles, slider
+ANIMATION_TOP_PX = 80  # an animation's top margin: a legend row, then the subplot titles
+LEGEND_ROW_PX = 25  # a further row of a horizontal legend
 SPRITE_CELLS = 0.6  # sprite marker size, in cells
 
 ROLE_COLOURS = {"intended": "#2ca02c", "proxy": "#1f77b4"}
@@ -47,6 +49,15 @@ def metric_label(key: str) -> str:
     """'apples_per_100_after_clear' -> 'apples / 100 steps after clear' (fallback for unlabelled metrics)."""
     words = key.replace("_per_100_", " / 100 steps ").replace("_per_", " / ").replace("_", " ")
     return words[0].upper() + words[1:]
+
+
+def format_metric(value, percent: bool) -> str:
+    """A metric's value as a reader reads it: '13%' for a share, else three significant digits ('n/a' if undefined)."""
+    if value is None:
+        return "n/a"
+    if percent:
+        return f"{value:.0%}"
+    return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
 
 
 def style(fig: go.Figure, title: str, height: int) -> go.Figure:
@@ -200,6 +211,7 @@ def trajectory_animation(
         shapes += _grid_shapes(env.background(rollouts[p].frames[0].rows(slice(episode, episode + 1))), rows, cols, axis)
         _map_axes(fig, p, rows, cols, bottom=rows - 0.5 + STATUS_ROWS)
 
+    static_kinds = _background_legend(fig, env, rollouts[0].frames[0].rows(slice(episode, episode + 1)))
     frames = [
         {"name": str(t), "data": [trace for traces in per_panel for trace in traces[i]],
          "traces": list(range(n_dynamic * len(panels)))}
@@ -208,7 +220,9 @@ def trajectory_animation(
     fig.frames = frames
     fig.update_layout(shapes=shapes, **player_controls(frames, "step t = "))
     style(fig, "", height)
-    fig.update_layout(margin=dict(l=10, r=10, t=80, b=70), legend=dict(y=1 - 8 / height))
+    # walls and lava lengthen the legend: at 1280 px it wraps, and its second row needs room above the titles
+    top = ANIMATION_TOP_PX + (LEGEND_ROW_PX if static_kinds else 0)
+    fig.update_layout(margin=dict(l=10, r=10, t=top, b=70), legend=dict(y=1 - 8 / height))
     return fig
 
 
@@ -288,6 +302,17 @@ def _map_axes(fig: go.Figure, panel: int, rows: int, cols: int, bottom: float) -
     fig.update_xaxes(range=[-0.5, cols - 0.5], visible=False, fixedrange=True, row=1, col=panel + 1)
     fig.update_yaxes(range=[bottom, -0.5], visible=False, fixedrange=True,
                      scaleanchor=f"x{'' if panel == 0 else panel + 1}", scaleratio=1, row=1, col=panel + 1)
+
+
+def _background_legend(fig: go.Figure, env, state) -> int:
+    """A legend entry (a square of its colour) for each kind of static cell on this map (walls, lava);
+    returns how many. Legend-only traces, added after the animated ones, so the frames' trace indices
+    stay as they are."""
+    kinds = [colour for colour, cells in env.background(state).items() if len(cells) and colour in env.background_labels]
+    for colour in kinds:
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=env.background_labels[colour], hoverinfo="skip",
+                                 marker=dict(symbol="square", color=colour, size=12)))
+    return len(kinds)
 
 
 def _grid_shapes(background: dict, rows: int, cols: int, axis: str) -> list[dict]:
@@ -378,6 +403,7 @@ def policy_field_figure(env, panels: list[tuple[str, object, object]], height: i
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=serves_label(env, category),
                                  legendgroup=category, marker=dict(symbol="arrow", angle=90, size=14,
                                                                    color=SERVES_COLOURS[category])), 1, 1)
+    _background_legend(fig, env, panels[0][1])
     fig.update_layout(shapes=shapes)
     style(fig, "Where would the agent go from each cell? (arrow: its best move; dot: stay put)", height)
     fig.update_layout(margin=dict(t=POLICY_TOP_PX))
@@ -454,19 +480,21 @@ def learning_curve_figure(env, rows: list[dict], total_steps: int | None = None,
     return style(fig, title, height)
 
 
-def metric_bars(runs: dict[str, dict], labels: dict[str, str], title: str, height: int = 380) -> go.Figure:
-    """Grouped bars: one group per metric (`labels` maps key -> axis label), one colour per run."""
+def metric_bars(runs: dict[str, dict], labels: dict[str, str], title: str, percent: tuple[str, ...] = (),
+                height: int = 380) -> go.Figure:
+    """Grouped bars: one group per metric (`labels` maps key -> axis label), one colour per run; the
+    metrics in `percent` are shares, labelled as percentages (the axis too, if every metric is one)."""
     fig = go.Figure()
     keys = list(labels)
     for (name, metrics), colour in zip(runs.items(), RUN_COLOURS):
         values = [metrics.get(key) for key in keys]
         fig.add_trace(go.Bar(
             x=[labels[key] for key in keys], y=[0 if v is None else v for v in values], name=name,
-            marker_color=colour, text=["n/a" if v is None else f"{v:.3g}" for v in values], textposition="outside",
-            cliponaxis=False,
+            marker_color=colour, text=[format_metric(v, key in percent) for key, v in zip(keys, values)],
+            textposition="outside", cliponaxis=False,
         ))
     fig.update_layout(barmode="group", bargap=0.25)
-    fig.update_yaxes(rangemode="tozero")
+    fig.update_yaxes(rangemode="tozero", tickformat=".0%" if set(keys) <= set(percent) else None)
     return style(fig, title, height)
 
 

@@ -10,6 +10,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from .. import caps
 from ..agents import AGENTS
+from ..bundle import bundled_folders, bundled_run
 from ..experiment import RunResult
 from ..jobs import JobQueue, TrainJob
 from ..render.live import live_figure
@@ -35,6 +36,7 @@ def training_controls(page: str, experiments: list, label: str = "Train", auto_s
     jobs = ss["jobs"].get(page, [])
     running = any(not job.finished for job in jobs)
     store = result_store()
+    shipped = _load_bundled(experiments)
     missing = [e for e in experiments if e not in store]
     row = st.container(horizontal=True, vertical_alignment="center")
     clicked = row.button(label, type="primary", key=f"{page}_train", disabled=running or not experiments,
@@ -52,12 +54,26 @@ def training_controls(page: str, experiments: list, label: str = "Train", auto_s
         ss["notices"].pop(page, None)
         if not missing:
             row.caption("Loaded from the cache: these settings were trained before.")
+    elif shipped and not running:
+        row.caption("Shipped with the app, trained ahead with these very settings: change the seed or a "
+                    "setting and press the button to train another.")
     if (clicked or first_visit) and missing and not running:
         ss["jobs"][page] = job_queue().submit([_job(e) for e in missing])
         ss["last_started"][page] = tuple(missing)
         st.rerun()  # redraw with the job running: Stop enabled, progress polling
     show_notices(page)
     _progress(page)
+
+
+def _load_bundled(experiments: list) -> bool:
+    """Put the runs among these that ship with the app (gmg.bundle) into the server's store, each read
+    back with its evaluation (hundredths of a second) instead of trained; whether any of them ships."""
+    shipped = [experiment for experiment in experiments if experiment in bundled_folders()]
+    store = result_store()
+    for experiment in shipped:
+        if experiment not in store:
+            store.put(experiment, bundled_run(experiment))
+    return bool(shipped)
 
 
 def _job(run) -> TrainJob:

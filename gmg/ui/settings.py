@@ -66,13 +66,15 @@ def sidebar_settings(page: str, fix_contrast: bool = False) -> Settings:
                                  ("Agent parameters", AGENTS[agent_name].Config),
                                  ("Training and evaluation", RunLimits))}
     top = (card.contrast[0] if card.contrast else None, "train_steps")  # the knob that matters, and the budget
-    values = {row["name"]: _param_widget(page, bar, row, raw_link, cls, choices=card.choices)
+    values = {row["name"]: _param_widget(page, bar, row, raw_link, cls, choices=card.choices,
+                                         labels=card.parameter_labels)
               for rows in groups.values() for row, cls in rows if row["name"] in top}
     for title, rows in groups.items():
         rows = [(row, cls) for row, cls in rows if row["name"] not in top]
         if rows:
             with bar.expander(title):
-                values.update({row["name"]: _param_widget(page, st, row, raw_link, cls, choices=card.choices)
+                values.update({row["name"]: _param_widget(page, st, row, raw_link, cls, choices=card.choices,
+                                                          labels=card.parameter_labels)
                                for row, cls in rows})
     bar.button("Reset to defaults", key=f"{page}_reset", on_click=apply_values,
                args=(defaults(env_name, agent_name),),
@@ -146,11 +148,11 @@ def _agent_changed() -> None:
 
 
 def _param_widget(page: str, container, row: dict, raw_link: dict, config_cls, prefix: str = "",
-                  choices: dict | None = None):
+                  choices: dict | None = None, labels: dict | None = None):
     """The widget for parameter `row` of `config_cls`, bound to the link parameter `prefix + name`;
-    `choices` (a card's) offers a few values instead of a number field."""
+    `choices` (a card's) offers a few values instead of a number field, `labels` (a card's) plain words."""
     name, default, low, high = row["name"], row["default"], row["low"], row["high"]
-    label = name.replace("_", " ").capitalize()
+    label = (labels or {}).get(name) or name.replace("_", " ").capitalize()
     common = dict(help=row["help"], raw_link=raw_link, config_cls=config_cls, param=name)
     if name in (choices or {}):
         offered, meaning = choices[name]

@@ -12,6 +12,7 @@ from streamlit.errors import StreamlitPageNotFoundError
 from .. import caps
 from ..envs import ENVS
 from ..envs.card import EnvCard
+from ..experiment import RECORDED_EPISODES
 from ..jobs import ResultStore
 from ..params import ParamError
 from ..train import RunLimits
@@ -20,7 +21,6 @@ from ..train import RunLimits
 RESULTS_KEPT = 16  # finished runs kept for the whole server (about 3 MB each)
 HISTORY_KEPT = 8  # recent runs a session can go back to
 APPLIED, APPLIED_NOW = "_applied_keys", "_applied_keys_now"  # session keys of apply_values's hand-over
-RECORDED_EPISODES = 4  # episodes per split whose frames are kept for the animation
 POLL_SECONDS = 1.0  # a page's progress refresh while its run trains
 # ... and while it only waits in the queue: every visitor's page polls the one server, so a long queue
 # of fast-polling pages starved the server (measured: ten visitors' pages froze for a minute)
@@ -30,6 +30,9 @@ OWNER_KEY = "owner"  # link parameter: the visitor's key to their saved runs (ru
 # link parameters of page widgets that are not settings of the run
 PAGE_LINK_KEYS = ("episode", "plots", "random", "policy_at", "seeds")
 PAGE_CONFIG = dict(page_title="Goal misgeneralization explorer", page_icon=":material/explore:", layout="wide")
+# Streamlit leaves 6rem above a page's title; the toolbar it clears needs half that (style only: the
+# style sheet takes no room on the page)
+PAGE_STYLE = "<style>.stMainBlockContainer { padding-top: 3rem; }</style>"
 # (file, title, icon): app.py routes them; every page links to them from its sidebar
 PAGES = (
     ("pages/home.py", "Home", ":material/home:"),
@@ -48,6 +51,7 @@ PAGES = (
 def init_state() -> None:
     """Idempotent; every page calls it first, because a deep link can run a page without app.py."""
     st.set_page_config(**PAGE_CONFIG)
+    st.html(PAGE_STYLE)
     try:
         caps.current()
     except caps.CapsError as exc:  # the operator's mistake: say so on every page, and nothing else

@@ -86,12 +86,6 @@ def policy_view(agents: tuple[tuple[str, Experiment], ...], episode: int, moment
     return PolicyView(figure, fields, t, when)
 
 
-def _format_metric(key: str, value) -> str:
-    if value is None:
-        return "n/a"
-    return f"{value:.0%}" if key.endswith("share") else f"{value:.1f}"
-
-
 def _headline_metrics(report: dict) -> dict[str, tuple[str, str]]:
     labels = guide(report["env"]).metrics
     return labels or {key: (render.metric_label(key), "") for key in report["splits"]["test"]["metrics"]}
@@ -101,11 +95,13 @@ def metric_row(report: dict) -> None:
     """Top-row numbers on the test split, each with the training split's value beneath it."""
     test, train = report["splits"]["test"], report["splits"]["train"]
     labels = _headline_metrics(report)
+    percent = guide(report["env"]).percent_metrics
     proxy = report["goals"]["proxy"]
     columns = st.columns(len(labels) + 1)
     for column, (key, (label, explanation)) in zip(columns, labels.items()):
-        column.metric(label, _format_metric(key, test["metrics"][key]),
-                      delta=f"train {_format_metric(key, train['metrics'][key])}", delta_color="off", delta_arrow="off",
+        column.metric(label, render.format_metric(test["metrics"][key], key in percent),
+                      delta=f"train {render.format_metric(train['metrics'][key], key in percent)}", delta_color="off",
+                      delta_arrow="off",
                       border=True, help=f"On the test maps; the training maps' value beneath. {explanation}")
     attribution = test["attribution_where_goals_differ"]
     columns[-1].metric("P(proxy goal)", "n/a" if attribution is None else f"{attribution[proxy]:.0%}",
@@ -122,7 +118,7 @@ def metric_bars(reports: dict[str, dict]) -> go.Figure:
     labels = {key: env_guide.metrics.get(key, (render.metric_label(key),))[0] for key in keys}
     title = f"On the test maps{f' ({env_guide.bar_unit})' if env_guide.bar_unit else ''}"
     return render.metric_bars({name: report["splits"]["test"]["metrics"] for name, report in reports.items()},
-                              labels, title)
+                              labels, title, env_guide.percent_metrics)
 
 
 def _proxy_share(report: dict) -> str:
@@ -138,7 +134,16 @@ def what_to_notice(report: dict) -> str:
         f"(**{goals['proxy']}**) P = {_proxy_share(report)}; the rest goes to the intended goal "
         f"(**{goals['intended']}**)."
     )
-    return f"**What to notice.** {first}  \n{guide(report['env']).notice}"
+    return f"**What to notice.** {first}  \n{_story(report)}"
+
+
+def _story(report: dict) -> str:
+    """The card's failure story for a run with the contrast's failing value, else its cure story."""
+    card = guide(report["env"])
+    if card.contrast is None:
+        return card.notice
+    parameter, (failure, _) = card.contrast
+    return card.notice if report["config"][parameter] == failure else card.cure_notice
 
 
 def compare_notice(reports: dict[str, dict]) -> str:

@@ -1,0 +1,147 @@
+"""The presets that ship with the app: every world's failure and cure, trained ahead of time.
+
+`python -m gmg bundle` trains each episodic world's two preset runs (its card's `contrast`, with
+the card's agent, seed 0, every other setting at its default) and writes them as saved runs
+(gmg.storage: run.json and agent.npz, no pickle) to `gmg/bundled/<env>/<parameter>-<value>/`,
+each with its evaluation as recorded (`rollouts.npz`: per-step events, rewards and goal
+likelihoods of every evaluation episode, and the frames of the app's recorded episodes). A
+bundled run is the run its Experiment names (training and evaluation are functions of the
+experiment), so a page that asks for exactly those settings shows it at once instead of training:
+`bundled_run` reads it back without evaluating (0.1 s instead of 0.2-0.4 s per run on an idle
+machine, 0.5-1.9 s on a loaded one). Any other setting or seed is trained as usual.
+
+Run the command again after changing a world, an agent or the trainer: tests/test_bundle.py
+fails when a bundled run no longer evaluates to the summary and rollouts stored with it, or no
+longer trains to the agent stored with it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .envs import ENVS
+from .experiment import RECORDED_EPISODES, SPLITS, RunResult
+from .jobs import EXPERIMENT_RUNNER, run_parallel
+from .rollout import Rollout
+from .storage import StorageError, load_trained, run_experiment, save_run
+from .train import Experiment
+
+log = logging.getLogger(__name__)
+
+BUNDLE_FOLDER = Path(__file__).resolve().parent / "bundled"
+SEED = 0
+ROLLOUTS = "rollouts.npz"
+
+
+def preset_experiments(overrides: dict | None = None) -> list[Experiment]:
+    """Every episodic world's failure and cure (its card's contrast) at seed 0 with the card's agent;
+    `overrides` (parameter -> raw value, e.g. a shorter training) apply to every run."""
+    runs = []
+    for env_name, env_cls in ENVS.items():
+        if env_cls.card.contrast is None:
+            continue
+        parameter, values = env_cls.card.contrast
+        runs += [Experiment.build(env_name, env_cls.card.agent, SEED, {**(overrides or {}), parameter: value})
+                 for value in values]
+    return runs
+
+
+def run_folder_name(experiment: Experiment) -> str:
+    """'monster/train_episode_length-25': the world, then the preset parameter and its value."""
+    parameter, _ = ENVS[experiment.env_name].card.contrast
+    return f"{experiment.env_name}/{parameter}-{experiment.config_dict()[parameter]}"
+
+
+def write_bundle(folder: Path, experiments: list[Experiment], workers: int = 1,
+                 on_saved: Callable[[Experiment], None] | None = None) -> list[Path]:
+    """Train `experiments` (`workers` child processes at a time) and save each as a run under `folder`,
+    which the finished bundle replaces whole (a failed run leaves the old bundle as it was).
+    `on_saved(experiment)` follows each save. Returns the run folders."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".bundle-", dir=folder.parent))
+    try:
+        def save(result: RunResult) -> None:
+            run_folder = save_run(result, staging / run_folder_name(result.experiment))
+            save_rollouts(result.rollouts, run_folder / ROLLOUTS)
+            if on_saved is not None:
+                on_saved(result.experiment)
+
+        run_parallel(experiments, EXPERIMENT_RUNNER, workers, save, record=RECORDED_EPISODES)
+        if folder.exists():
+            shutil.rmtree(folder)
+        staging.rename(folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [folder / run_folder_name(experiment) for experiment in experiments]
+
+
+@functools.cache
+def bundled_folders(folder: Path = BUNDLE_FOLDER) -> dict[Experiment, Path]:
+    """The bundled runs by the Experiment each was trained as (read once per process: only run.json)."""
+    folders = {}
+    for run_json in sorted(Path(folder).glob("*/*/run.json")):
+        try:
+            folders[run_experiment(run_json.parent)] = run_json.parent
+        except StorageError as exc:  # a bundle from an older gmg: that preset trains as usual
+            log.warning("bundled run %s is skipped: %s", run_json.parent.name, exc)
+    return folders
+
+
+def bundled_run(experiment) -> RunResult | None:
+    """The bundled run of exactly these settings, as trained and evaluated (frames of RECORDED_EPISODES
+    episodes per split), or None if none ships with the app."""
+    folder = bundled_folders().get(experiment)
+    if folder is None:
+        return None
+    trained = load_trained(folder)
+    return RunResult(experiment, trained, read_rollouts(folder / ROLLOUTS, trained.agent.env))
+
+
+def save_rollouts(rollouts: dict[str, Rollout], path: Path) -> None:
+    """Each split's rollout as compressed arrays named `<split>/<part>[/<name>]`; a recorded frame's
+    arrays are stacked over time (`<split>/frames/<field>`)."""
+    arrays = {}
+    for split, rollout in rollouts.items():
+        arrays[f"{split}/reward"], arrays[f"{split}/active"] = rollout.reward, rollout.active
+        arrays.update({f"{split}/events/{name}": value for name, value in rollout.events.items()})
+        arrays.update({f"{split}/goal_loglik/{goal}": value for goal, value in rollout.goal_loglik.items()})
+        arrays.update({f"{split}/frames/{name}": np.stack([getattr(frame, name) for frame in rollout.frames])
+                       for name in _array_fields(rollout.frames[0])})
+    with open(path, "xb") as file:
+        np.savez_compressed(file, **arrays)
+
+
+def read_rollouts(path: Path, env) -> dict[str, Rollout]:
+    """The rollouts `save_rollouts` wrote, for `env` (which gives each frame's other fields, e.g. the map's size)."""
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {name: data[name] for name in data.files}
+
+    def part(split: str, kind: str) -> dict[str, np.ndarray]:
+        prefix = f"{split}/{kind}/"
+        return {name[len(prefix):]: value for name, value in arrays.items() if name.startswith(prefix)}
+
+    rollouts = {}
+    for split in SPLITS:
+        frames = part(split, "frames")
+        template = env.reset(np.random.default_rng(0), 1, split)
+        steps = len(next(iter(frames.values())))
+        rollouts[split] = Rollout(
+            split, env.episode_length(split), part(split, "events"), arrays[f"{split}/reward"],
+            arrays[f"{split}/active"], part(split, "goal_loglik"),
+            [dataclasses.replace(template, **{name: value[t] for name, value in frames.items()}) for t in range(steps)],
+        )
+    return rollouts
+
+
+def _array_fields(state) -> list[str]:
+    """A state's per-episode arrays (its other fields, such as the map's size, come from the environment)."""
+    return [field.name for field in dataclasses.fields(state) if isinstance(getattr(state, field.name), np.ndarray)]
