@@ -15,21 +15,22 @@ import numpy as np
 class Batch:
     """Mixin for a dataclass whose array fields share their leading (batch) axis."""
 
-    def _arrays(self) -> dict[str, np.ndarray]:
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The per-row fields by name (the batch on each one's leading axis)."""
         return {f.name: value for f in dataclasses.fields(self)
                 if isinstance(value := getattr(self, f.name), np.ndarray)}
 
     def copy(self):
         """A deep copy: no array shared with `self`."""
-        return dataclasses.replace(self, **{name: value.copy() for name, value in self._arrays().items()})
+        return dataclasses.replace(self, **{name: value.copy() for name, value in self.arrays().items()})
 
     def rows(self, index):
         """The rows `index` selects (a slice gives views; an index array, copies)."""
-        return dataclasses.replace(self, **{name: value[index] for name, value in self._arrays().items()})
+        return dataclasses.replace(self, **{name: value[index] for name, value in self.arrays().items()})
 
     def put_rows(self, index, other) -> None:
         """Overwrite the rows `index` in place with the rows of `other`."""
-        for name, value in self._arrays().items():
+        for name, value in self.arrays().items():
             value[index] = getattr(other, name)
 
     @classmethod
@@ -37,4 +38,4 @@ class Batch:
         """One batch of all rows of `batches` (of the same class and shared fields), in order."""
         first = batches[0]
         return dataclasses.replace(first, **{name: np.concatenate([getattr(b, name) for b in batches])
-                                             for name in first._arrays()})
+                                             for name in first.arrays()})

@@ -115,7 +115,7 @@ def save_rollouts(rollouts: dict[str, Rollout], path: Path) -> None:
         arrays.update({f"{split}/events/{name}": value for name, value in rollout.events.items()})
         arrays.update({f"{split}/goal_loglik/{goal}": value for goal, value in rollout.goal_loglik.items()})
         arrays.update({f"{split}/frames/{name}": np.stack([getattr(frame, name) for frame in rollout.frames])
-                       for name in _array_fields(rollout.frames[0])})
+                       for name in rollout.frames[0].arrays()})
     with open(path, "xb") as file:
         np.savez_compressed(file, **arrays)
 
@@ -141,7 +141,3 @@ def read_rollouts(path: Path, env) -> dict[str, Rollout]:
         )
     return rollouts
 
-
-def _array_fields(state) -> list[str]:
-    """A state's per-episode arrays (its other fields, such as the map's size, come from the environment)."""
-    return [field.name for field in dataclasses.fields(state) if isinstance(getattr(state, field.name), np.ndarray)]

@@ -12,7 +12,7 @@ from streamlit.errors import StreamlitPageNotFoundError
 from .. import caps
 from ..envs import ENVS
 from ..envs.card import EnvCard
-from ..experiment import RECORDED_EPISODES
+from ..experiment import RECORDED_EPISODES  # noqa: F401  (the pages' count of recorded episodes, re-exported)
 from ..jobs import ResultStore
 from ..params import ParamError
 from ..train import RunLimits
