@@ -5,6 +5,7 @@ import streamlit as st
 from gmg import ui
 
 PAGE = "compare"
+MAP_HEIGHT = 520  # the maps with their slider, and the goal plot beside them
 
 ui.init_state()
 ui.navigation_links()
@@ -13,13 +14,10 @@ card = ui.guide(settings.env_name)
 if card.contrast is None:
     st.info("This environment has no preset yet: use Explore.")
     st.stop()
-parameter, (failure, cure) = card.contrast
 st.title(card.preset_title)
-st.markdown(
-    f"Two agents with the same seed and the same reward, differing in one setting only: "
-    f"**{card.contrast_label.format(parameter, failure)}** and **{card.contrast_label.format(parameter, cure)}**. "
-    "Both play the **same test maps**. Choose another environment in the sidebar for its preset."
-)
+# the story first, on one screen at 1280x800: what to notice, the maps on one slider and beside them
+# which goal explains the actions; the controls and everything else below (or first, while nothing is shown)
+story = st.container()
 include_random = ui.page_toggle(PAGE, "Add the random agent", "random",
                                 help="An agent that acts at random: the floor every metric is read against.")
 episode, plots_episode = ui.view_controls(PAGE)
@@ -31,13 +29,14 @@ shown = ui.shown_runs(PAGE, experiments)
 if shown is None:
     st.stop()
 reports = {ui.preset_title(run): ui.run_summary(run) for run, _ in shown}
-
-ui.show_figure(ui.metric_bars(reports), "compare_bars")
-st.markdown(ui.compare_notice(reports))
 test_maps = tuple((ui.preset_title(run), run, "test") for run, _ in shown)
-animation = ui.figure("animation", test_maps, episode)
-ui.show_figure(animation, "compare_animation")
+story.markdown(ui.compare_notice(reports))
+maps, plots = story.columns([5, 3])
+animation = ui.figure("animation", test_maps, episode, height=MAP_HEIGHT, legend_rows=2)
+ui.show_figure(animation, "compare_animation", maps)
+ui.show_figure(ui.figure("posterior", test_maps, plots_episode, height=MAP_HEIGHT, stacked=True), "compare_posterior",
+               plots)
+ui.show_figure(ui.metric_bars(reports), "compare_bars")
 ui.policy_field_section(PAGE, tuple((title, run) for title, run, _ in test_maps), episode, policy_at)
 ui.show_figure(ui.figure("goal_counts", test_maps, plots_episode), "compare_goal_counts")
-ui.show_figure(ui.figure("posterior", test_maps, plots_episode), "compare_posterior")
 ui.downloads(PAGE, reports, animation)

@@ -1,13 +1,19 @@
 """Home: what goal misgeneralization is, why it matters, and how to use the explorer."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from gmg import ui
 
+PRESET_PICTURE = Path(__file__).resolve().parents[1] / "docs" / "preset.png"  # a screenshot of the Monster preset
+
 ui.init_state()
 ui.navigation_links()
 st.title("Goal misgeneralization explorer")
-st.markdown(
+# the point first: what GMG is, one button into the lecture's first example, and what it shows
+words, picture = st.columns([1, 1])
+words.markdown(
     """
 **Goal misgeneralization** (GMG) happens when an agent learns to do well on its training
 distribution but, in a new situation, competently pursues a goal that is *not* the one we
@@ -15,17 +21,23 @@ intended — a proxy that agreed with the intended goal during training
 ([Langosco et al. 2022](https://arxiv.org/abs/2105.14111);
 [Shah et al. 2022](https://arxiv.org/abs/2210.01790)).
 
+**The Monster gridworld.** Apples give reward (the *intended* goal); shields protect against
+monsters (the *proxy*: useful only while monsters live). Trained on short 25-step episodes, an
+agent rarely sees a world without monsters, learns "collect shields" as a goal in itself, and
+keeps collecting them in long test episodes after the last monster died. Trained on 200-step
+episodes, it learns that shields stop mattering.
+"""
+)
+with words:
+    ui.page_link("pages/compare.py", "Open the shields vs apples preset", ":material/compare_arrows:")
+picture.image(str(PRESET_PICTURE), caption="The preset: both agents on the same test map, and which goal "
+              "explains their actions (shields: blue) once the last monster died.")
+st.markdown(
+    """
 **Why it matters.** An agent that breaks in a new situation is a nuisance; an agent that keeps
 its skills but aims them at the wrong goal is worse: it acts effectively, and nothing in its
 training reward warned us. GMG is not a bug in the reward — the reward was right — but a choice
 the learner made between goals the training data could not tell apart.
-
-**The Monster gridworld** (Shah et al.). Apples give reward (the *intended* goal); shields
-protect against monsters that chase the agent (the *proxy* goal: useful only while monsters
-live). Trained on short 25-step episodes, an agent sees a world without monsters only in the
-last few steps of some episodes, so it learns "collect shields" as a goal in itself — and keeps
-collecting them in long 200-step test episodes after the last monster died. Trained on 200-step episodes, it learns that
-shields stop mattering.
 """
 )
 st.subheader("How to use it")
@@ -52,7 +64,6 @@ st.markdown(
    Runs are cached, so the same settings replay instantly.
 """
 )
-ui.page_link("pages/compare.py", "Open the shields vs apples preset", ":material/compare_arrows:")
 ui.page_link("pages/explore.py", "Explore with your own settings", ":material/science:")
 ui.page_link("pages/tree.py", "Watch the Tree gridworld crash and recover", ":material/park:")
 ui.page_link("pages/diagnose.py", "Diagnose: goal misgeneralization or specification gaming?", ":material/troubleshoot:")

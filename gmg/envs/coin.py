@@ -100,11 +100,11 @@ CARD = EnvCard(
     percent_metrics=("coin_rate", "end_rate", "death_rate"),
     parameter_labels={"random_coin_share": "Share of training levels with the coin anywhere"},
     contrast=("random_coin_share", (0.0, 0.3)),
-    preset_title="The coin: always at the end vs randomised in 30% of training levels",
+    preset_title="The coin: at the end, or moved in 30% of levels",
     agent="explore_q",
     presets={"Coin always at the end": {}, "2% randomised (the published cure)": {"random_coin_share": 0.02},
              "15% randomised (this agent's cure)": {"random_coin_share": 0.15}},
-    contrast_label="Coin randomised in {1:.0%} of training levels",
+    contrast_label="Coin moved in {1:.0%} of training levels",
     notice=(
         "In training the coin always lay at the end of the level; on the test maps it lies anywhere: watch "
         "the agent run past the coin to the end. The agent is explore_q, which explores what it has rarely "

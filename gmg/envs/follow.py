@@ -180,7 +180,7 @@ CARD = EnvCard(
     percent_metrics=("partner_following",),
     parameter_labels={"anti_expert_share": "Share of training episodes with an anti-expert partner"},
     contrast=("anti_expert_share", (0.0, 0.3)),
-    contrast_label="Anti-expert partner in {1:.0%} of training episodes",
+    contrast_label="Anti-expert in {1:.0%} of training episodes",
     notice=(
         "On test episodes the partner is an anti-expert: it tours the tiles in the reverse order, so every "
         "tile it leads to is a wrong visit. In training the partner was always an expert, and following it "

@@ -27,6 +27,7 @@ MAX_FRAMES = 400
 FRAME_MS = 120
 POSTERIOR_WINDOW = 20
 STATUS_ROWS = 1.6  # map rows of room below an animated map for its status line
+STACKED_TOP_PX = 150  # a stacked posterior's room above its first subplot: title, a three-row legend, subtitle
 ANIMATION_CHROME_PX = 230  # an animation's height not spent on the map: margins, titles, slider
 ANIMATION_TOP_PX = 80  # an animation's top margin: a legend row, then the subplot titles
 LEGEND_ROW_PX = 25  # a further row of a horizontal legend
@@ -99,18 +100,25 @@ def _split_note(env, rollout, episode, split_label) -> tuple[float | None, str]:
     return x, f"{split_label}: median t={x:g}, in {len(happened) / len(steps):.0%} of episodes"
 
 
-def _goal_subplots(env, panels, episode, split_label) -> go.Figure:
-    """One subplot per (title, rollout), subtitled and marked (dotted line) where the goals came apart."""
+def _goal_subplots(env, panels, episode, split_label, stacked: bool = False) -> go.Figure:
+    """One subplot per (title, rollout), side by side (or `stacked` one above the other, for a narrow
+    column), subtitled and marked (dotted line) where the goals came apart."""
     notes = [_split_note(env, rollout, episode, split_label) for _, rollout in panels]
     titles = [f"<b>{title}</b><br><sup>{note}</sup>" for (title, _), (_, note) in zip(panels, notes)]
-    fig = make_subplots(1, len(panels), subplot_titles=titles, horizontal_spacing=0.08)
+    shape = (len(panels), 1) if stacked else (1, len(panels))
+    fig = make_subplots(*shape, subplot_titles=titles, horizontal_spacing=0.08, vertical_spacing=0.22)
     for p, (x, _) in enumerate(notes):
         if x is not None:
-            fig.add_vline(x=x, line=SPLIT_LINE, row=1, col=p + 1, exclude_empty_subplots=False)
+            fig.add_vline(x=x, line=SPLIT_LINE, **_subplot(p, stacked), exclude_empty_subplots=False)
     if any(x is not None for x, _ in notes):  # a legend entry that explains the dotted line
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line=SPLIT_LINE, name=split_label,
                                  legendrank=1001), 1, 1)
     return fig
+
+
+def _subplot(panel: int, stacked: bool) -> dict[str, int]:
+    """The row and col of a panel's subplot."""
+    return {"row": panel + 1, "col": 1} if stacked else {"row": 1, "col": panel + 1}
 
 
 def _episode_view(values: np.ndarray, active: np.ndarray, episode: int | None) -> np.ndarray:
@@ -167,8 +175,10 @@ def trajectory_animation(
     max_frames: int = MAX_FRAMES,
     trail: int = 6,
     height: int = 600,
+    legend_rows: int | None = None,
 ) -> go.Figure:
     """One figure, one map per (title, rollout) panel, all driven by one slider and Play/Pause.
+    `legend_rows`: the rows the legend takes at the width it is shown (None: 2 with walls or lava, else 1).
 
     Frames are client-side (`redraw: False`): the grid is layout shapes, sprites are scatter traces
     whose points move. A panel whose episode is shorter than the longest holds its last frame
@@ -221,7 +231,8 @@ def trajectory_animation(
     fig.update_layout(shapes=shapes, **player_controls(frames, "step t = "))
     style(fig, "", height)
     # walls and lava lengthen the legend: at 1280 px it wraps, and its second row needs room above the titles
-    top = ANIMATION_TOP_PX + (LEGEND_ROW_PX if static_kinds else 0)
+    legend_rows = legend_rows or (2 if static_kinds else 1)
+    top = ANIMATION_TOP_PX + LEGEND_ROW_PX * (legend_rows - 1)
     fig.update_layout(margin=dict(l=10, r=10, t=top, b=70), legend=dict(y=1 - 8 / height))
     return fig
 
@@ -435,9 +446,10 @@ def goal_count_figure(env, panels, episode: int | None = None, split_label: str 
 
 
 def posterior_figure(env, panels, episode: int | None = None, window: int = POSTERIOR_WINDOW,
-                     split_label: str = "goals come apart", height: int = 380) -> go.Figure:
-    """P(goal | the last `window` actions) over the episode as stacked areas, one subplot per panel."""
-    fig = _goal_subplots(env, panels, episode, split_label)
+                     split_label: str = "goals come apart", height: int = 380, stacked: bool = False) -> go.Figure:
+    """P(goal | the last `window` actions) over the episode as stacked areas, one subplot per panel
+    (side by side, or `stacked` for a narrow column)."""
+    fig = _goal_subplots(env, panels, episode, split_label, stacked)
     for p, (_, rollout) in enumerate(panels):
         posterior = goals.windowed_posterior(rollout.goal_loglik, window)
         steps = np.arange(1, rollout.episode_length + 1)
@@ -446,13 +458,19 @@ def posterior_figure(env, panels, episode: int | None = None, window: int = POST
                 go.Scatter(x=steps, y=_episode_view(posterior[goal], rollout.active, episode), mode="lines",
                            stackgroup=f"posterior{p}", name=goal_label(env, role), legendgroup=role,
                            showlegend=p == 0, line=dict(color=ROLE_COLOURS[role], width=1)),
-                1, p + 1,
+                **_subplot(p, stacked),
             )
-        fig.update_xaxes(title_text="step in episode", range=[1, rollout.episode_length], row=1, col=p + 1)
+        last = p == len(panels) - 1 or not stacked
+        fig.update_xaxes(title_text="step in episode" if last else None, range=[1, rollout.episode_length],
+                         **_subplot(p, stacked))
     fig.update_yaxes(range=[0, 1], tickformat=".0%")
-    fig.update_yaxes(title_text=f"P(goal | last {window} actions)", col=1)
+    fig.update_yaxes(title_text=f"P(goal | last {window} actions)", col=1, row=None if stacked else 1)
     scope = "mean over all episodes" if episode is None else f"episode {episode + 1}"
-    return style(fig, f"Which goal explains the agent's recent actions? ({scope})", height)
+    if not stacked:
+        return style(fig, f"Which goal explains the agent's recent actions? ({scope})", height)
+    style(fig, f"Which goal? ({scope})", height)
+    # in a narrow column the legend wraps to three rows: the subplots start below them
+    return fig.update_layout(margin=dict(t=STACKED_TOP_PX))
 
 
 # ---------------------------------------------------------------- training and comparison

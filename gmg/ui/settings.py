@@ -51,8 +51,9 @@ def sidebar_settings(page: str, fix_contrast: bool = False) -> Settings:
                       on_change=_environment_changed,
                       help="; ".join(f"{name}: {cls.title}" for name, cls in ENVS.items()) + ". Choosing one also "
                            "chooses the agent its presets are measured with.")
+    # the world's card agent is the default, so a link without `agent` opens the agent its presets are measured with
     agent_name = bound_widget(page, bar.selectbox, "Agent", "agent", options=list(AGENTS), raw_link=raw_link,
-                        on_change=_agent_changed,
+                        index=list(AGENTS).index(ENVS[env_name].card.agent), on_change=_agent_changed,
                         help="; ".join(f"{name}: {cls.title}" for name, cls in AGENTS.items()) + ". The random "
                              "agent is the floor every metric is read against.")
     seed = bound_widget(page, bar.number_input, "Seed", "seed", min_value=0, max_value=MAX_SEED, value=0, step=1,

@@ -32,7 +32,7 @@ PAGE_LINK_KEYS = ("episode", "plots", "random", "policy_at", "seeds")
 PAGE_CONFIG = dict(page_title="Goal misgeneralization explorer", page_icon=":material/explore:", layout="wide")
 # Streamlit leaves 6rem above a page's title; the toolbar it clears needs half that (style only: the
 # style sheet takes no room on the page)
-PAGE_STYLE = "<style>.stMainBlockContainer { padding-top: 3rem; }</style>"
+PAGE_STYLE = "<style>.stMainBlockContainer { padding-top: 3rem; } h1 { font-size: 2.25rem !important; }</style>"
 # (file, title, icon): app.py routes them; every page links to them from its sidebar
 PAGES = (
     ("pages/home.py", "Home", ":material/home:"),

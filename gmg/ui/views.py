@@ -34,22 +34,26 @@ Panel = tuple[str, Experiment, str]  # (title, run, split)
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def figure(kind: str, panels: tuple[Panel, ...], episode: int | None = None) -> go.Figure:
+def figure(kind: str, panels: tuple[Panel, ...], episode: int | None = None, height: int | None = None,
+           legend_rows: int | None = None, stacked: bool = False) -> go.Figure:
     """A figure over stored runs, built once per server and shared: treat it as read-only.
 
     kind: "animation" (synced maps; `episode` picks the recorded episode), "goal_counts" or
-    "posterior" (`episode` None averages over every evaluated episode).
+    "posterior" (`episode` None averages over every evaluated episode); `height` in px (None: the figure's own);
+    `legend_rows`: the animation's legend rows at the width it is shown (gmg.render.trajectory_animation);
+    `stacked`: the posterior's panels one above the other, for a narrow column.
     """
     store = result_store()
     env = store.get(panels[0][1]).env
     rollouts = [(title, store.get(experiment).rollouts[split]) for title, experiment, split in panels]
     split_label = guide(env.name).split_label
+    size = {} if height is None else {"height": height}
     if kind == "animation":
-        return render.trajectory_animation(env, rollouts, episode or 0)
+        return render.trajectory_animation(env, rollouts, episode or 0, legend_rows=legend_rows, **size)
     if kind == "goal_counts":
-        return render.goal_count_figure(env, rollouts, episode, split_label)
+        return render.goal_count_figure(env, rollouts, episode, split_label, **size)
     if kind == "posterior":
-        return render.posterior_figure(env, rollouts, episode, split_label=split_label)
+        return render.posterior_figure(env, rollouts, episode, split_label=split_label, stacked=stacked, **size)
     raise ValueError(f"unknown figure kind {kind!r}")
 
 
@@ -110,7 +114,7 @@ def metric_row(report: dict) -> None:
                             f"how likely the agent's actions there come from pursuing {proxy}.")
 
 
-def metric_bars(reports: dict[str, dict]) -> go.Figure:
+def metric_bars(reports: dict[str, dict], height: int = 380) -> go.Figure:
     """The preset's bar chart: each run's test metrics in one unit, side by side."""
     first = next(iter(reports.values()))
     env_guide = guide(first["env"])
@@ -118,7 +122,7 @@ def metric_bars(reports: dict[str, dict]) -> go.Figure:
     labels = {key: env_guide.metrics.get(key, (render.metric_label(key),))[0] for key in keys}
     title = f"On the test maps{f' ({env_guide.bar_unit})' if env_guide.bar_unit else ''}"
     return render.metric_bars({name: report["splits"]["test"]["metrics"] for name, report in reports.items()},
-                              labels, title, env_guide.percent_metrics)
+                              labels, title, env_guide.percent_metrics, height)
 
 
 def _proxy_share(report: dict) -> str:
