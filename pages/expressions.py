@@ -72,3 +72,4 @@ try:
     st.code("\n".join(study.converse(result, text)), language=None)
 except ExpressionError as exc:
     st.error(f"Cannot read this expression: {exc}", icon=":material/error:")
+ui.lecture_next(PAGE)

@@ -48,3 +48,4 @@ if shown is None:
 state = result.rollouts["test"].frames[0]
 outcomes = probe.object_outcomes(result.env, result.trained.agent, state)
 ui.show_figure(object_outcomes_figure(result.env, state, outcomes), "probe_map")
+ui.lecture_next(PAGE)

@@ -421,3 +421,13 @@ def test_a_preset_clicked_after_a_link_sets_the_link_too_and_reports_nothing(pag
     at.button(key=button).click().run()
     assert not at.error, [e.value for e in at.error]
     assert at.session_state["train_steps"] == 400_000  # the preset's (AppTest does not report the link itself)
+
+
+@pytest.mark.parametrize("page, next_page", [("pages/compare.py", "/maze_probe?probe_env=coin"),
+                                             ("pages/maze_probe.py", "/expressions"),
+                                             ("pages/expressions.py", "/diagnose")])
+def test_lecture_pages_end_with_a_link_to_the_next_stop(page, next_page):
+    """Monster's preset -> move the coin -> expressions -> diagnose: each stop ends with the next one."""
+    at = wait_for_training(open_page(page), timeout=120)
+    assert_clean(at)
+    assert any(f"]({next_page})" in m.value and "Next in the lecture" in m.value for m in at.markdown)

@@ -15,8 +15,8 @@ from .settings import (Settings, experiment_presets, explore_presets, moment_con
                        preset_buttons, preset_experiments, preset_title, seeds_control, sidebar_settings,
                        study_settings, view_controls)
 from .state import (HISTORY_KEPT, LINK_MAX_CHARACTERS, LINK_MAX_FIELDS, OWNER_KEY, PAGE_CONFIG, PAGES,
-                    RECORDED_EPISODES, RESULTS_KEPT, checked, guide, init_state, navigation_links, page_link,
-                    result_store, show_figure)
+                    RECORDED_EPISODES, RESULTS_KEPT, checked, guide, init_state, lecture_next, navigation_links,
+                    page_link, result_store, show_figure)
 from .views import (compare_notice, downloads, figure, learned_weights, metric_bars, metric_row, phase_metric_row,
                     policy_field_section, run_summary, study_diagnosis, study_downloads, what_to_notice)
 
@@ -26,7 +26,7 @@ __all__ = [
     "run_store", "save_run_control", "Settings", "experiment_presets", "explore_presets", "moment_control",
     "policy_moment_control", "preset_buttons", "preset_experiments", "preset_title", "seeds_control",
     "sidebar_settings", "study_settings", "view_controls", "HISTORY_KEPT", "LINK_MAX_CHARACTERS", "LINK_MAX_FIELDS",
-    "OWNER_KEY", "PAGE_CONFIG", "PAGES", "RECORDED_EPISODES", "RESULTS_KEPT", "checked", "init_state",
+    "OWNER_KEY", "PAGE_CONFIG", "PAGES", "RECORDED_EPISODES", "RESULTS_KEPT", "checked", "init_state", "lecture_next",
     "navigation_links", "page_link", "result_store", "show_figure", "compare_notice", "downloads", "figure",
     "learned_weights", "metric_bars", "metric_row", "phase_metric_row", "policy_field_section", "run_summary",
     "study_diagnosis", "study_downloads", "what_to_notice",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from urllib.parse import urlencode
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -46,6 +47,15 @@ PAGES = (
     ("pages/maze_probe.py", "Move the cheese (or coin)", ":material/grid_on:"),
     ("pages/runs.py", "Saved runs", ":material/folder_open:"),
 )
+
+
+# the ten-minute lecture's path: Monster's preset -> move the coin -> expressions -> diagnose; page ->
+# (the next page, what it shows, its link parameters)
+LECTURE_NEXT = {
+    "compare": ("pages/maze_probe.py", "move the coin, and see where the agent goes", {"probe_env": "coin"}),
+    "maze_probe": ("pages/expressions.py", "goal misgeneralization without reinforcement learning", {}),
+    "expressions": ("pages/diagnose.py", "goal misgeneralization or specification gaming?", {}),
+}
 
 
 def init_state() -> None:
@@ -98,13 +108,21 @@ def oversized_link_notice() -> None:
     st.html(OVERSIZED_LINK_HTML, unsafe_allow_javascript=True)
 
 
-def page_link(path: str, label: str, icon: str, container=None) -> None:
-    """st.page_link; a plain link when the page file runs alone (AppTest of one page) and cannot resolve it."""
+def page_link(path: str, label: str, icon: str, container=None, query: dict | None = None) -> None:
+    """st.page_link (with link parameters `query`); a plain link when the page file runs alone (AppTest
+    of one page) and cannot resolve it."""
     container = container or st
     try:
-        container.page_link(path, label=label, icon=icon)
+        container.page_link(path, label=label, icon=icon, query_params=query)
     except StreamlitPageNotFoundError:
-        container.markdown(f"[{label}](/{Path(path).stem})")
+        container.markdown(f"[{label}](/{Path(path).stem}{'?' + urlencode(query) if query else ''})")
+
+
+def lecture_next(page: str) -> None:
+    """The link to the next stop of the ten-minute lecture (LECTURE_NEXT), at the bottom of its page."""
+    path, label, query = LECTURE_NEXT[page]
+    st.divider()
+    page_link(path, f"Next in the lecture: {label}", ":material/arrow_forward:", query=query)
 
 
 def navigation_links() -> None:
@@ -116,8 +134,10 @@ def navigation_links() -> None:
 
 
 def show_figure(fig: go.Figure, key: str, container=None) -> None:
-    """Figures keep their own styling (theme=None), so the app and the HTML downloads look alike."""
-    (container or st).plotly_chart(fig, key=key, theme=None, config={"displaylogo": False})
+    """Figures keep their own styling (theme=None), so the app and the HTML downloads look alike. No
+    plotly toolbar: it covered the titles; a drag still zooms, a double click resets, and each page's
+    downloads hold the figures."""
+    (container or st).plotly_chart(fig, key=key, theme=None, config={"displaylogo": False, "displayModeBar": False})
 
 
 def checked(make):
