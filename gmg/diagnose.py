@@ -332,8 +332,7 @@ def explanation(report: dict) -> str:
     cf = e["counterfactual"]
     p_intended = e["posterior_where_goals_differ"][goals_["intended"]]
     on_train = f" and {cap['train']['score']:.2f} in the training situations" if "train" in cap else ""
-    lines = [f"**{VERDICT_LABELS[report['verdict']].capitalize()}.** "
-             f"**Capability** {cap['test']['score']:.2f} in the test situations{on_train} (0 is the random agent, "
+    lines = [f"**Capability** {cap['test']['score']:.2f} in the test situations{on_train} (0 is the random agent, "
              f"1 a planner for the agent's best goal; below {CAPABILITY_FLOOR} counts as pursuing nothing)."]
     apart = cap["where_goals_differ"]["per_goal"]
     if apart:
