@@ -40,7 +40,7 @@ from .agents import AGENTS
 from .envs import ENVS
 from .jobs import SCHEDULER_ENV
 from .params import ParamError, ascii_number, clip
-from .studies import STUDIES, StudyRun, run_study
+from .studies import STUDIES, StudyRun, diagnose_study, run_study
 from .train import MAX_SEED, Experiment, RunLimits
 
 EXIT_USAGE = 2
@@ -269,7 +269,7 @@ def _diagnose(args, out, err) -> int:
     progress = _progress_printer(err) if not args.json and getattr(err, "isatty", lambda: False)() else None
     env_name = _name("environment", args.env, {**ENVS, **STUDIES})
     if env_name in STUDIES:
-        report = diagnosis.diagnose_study(_study_run(args, env_name), on_progress=progress)
+        report = diagnose_study(_study_run(args, env_name), on_progress=progress)
     else:
         report = diagnosis.diagnose(_episodic(args), on_progress=progress)
     if args.json:
@@ -283,8 +283,15 @@ def _diagnose(args, out, err) -> int:
                                                              for split in ("test", "train") if split in e["capability"]),
              "P(goal) where the goals differ: " + ", ".join(f"{g} {_fmt(p)}" for g, p in
                                                             e["posterior_where_goals_differ"].items()),
-             f"counterfactual over {cf['branches']} branches of {cf['steps']} steps: specified reward "
-             f"{_fmt(cf.get('observed_return'))} for the agent, {_fmt(cf.get('intended_return'))} for the intended goal"]
+             "capability where the goals differ: " + ", ".join(
+                 f"{g} {_fmt(score['score'])}" for g, score in e["capability"]["where_goals_differ"]["per_goal"].items()),
+             f"counterfactual over {cf['branches']} branches of {cf['steps']} steps, judged at {cf['judge_discount']}: "
+             f"specified reward {_fmt(cf.get('observed_return'))} for the agent, {_fmt(cf.get('intended_return'))} for "
+             "the intended goal"]
+    if report["sensitivity"]:
+        lines.append("judge's discount " + diagnosis.sensitivity_line(report))
+    if cf.get("note"):
+        lines.append(f"note: {cf['note']}")
     if "copies" in report:
         lines.append("per copy: " + ", ".join(c["verdict"].replace("_", " ") for c in report["copies"]))
     out.write("\n".join(lines) + "\n")

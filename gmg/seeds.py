@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import caps
-from .diagnose import VERDICTS, diagnose
+from .diagnose import VERDICTS, check_diagnosable, diagnose
 from .jobs import run_many
 from .params import ParamError
 from .train import Experiment
@@ -114,6 +114,7 @@ class SeedStudy:
     runner = "gmg.seeds:run_seed_study"
 
     def __post_init__(self):
+        check_diagnosable(self.experiment)
         experiments_for(self.experiment, self.seeds)  # the cap on seeds
 
     @property

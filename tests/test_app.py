@@ -247,6 +247,7 @@ def test_tree_page_trains_and_shows_population_affinity_replay_and_references():
     assert any(m.value.startswith("**Capability**") for m in at.markdown)
     at.button(key="tree_diagnosis_2").click().run()  # mis-specified: the objective discounts at 0.8
     assert at.session_state["tree_gamma"] == 0.8 and at.session_state["tree_train_steps"] == 300_000
+    assert at.session_state["tree_judge_discount"] == 0.8  # the objective states its discount
     assert any("not the current settings" in w.value for w in at.warning)
     assert len(animations(at)[0]["frames"]) == 41
     labels = [m.label for m in at.metric]

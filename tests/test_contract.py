@@ -39,6 +39,7 @@ def check_contract(cls) -> None:
     missing = {name for name in required if getattr(cls, name) is getattr(EpisodicEnv, name)}
     assert not missing, f"{cls.name} does not implement {sorted(missing)}"
     assert cls.name and cls.title and cls.Config is not None and cls.card.agent in AGENTS
+    assert cls.card.judge_discount is not None and 0 < cls.card.judge_discount <= 1  # part of the specification
     assert set(cls.goals) == {"intended", "proxy"} and set(cls.goals.values()) == set(cls.goal_rewards)
     assert {event for weights in cls.goal_rewards.values() for event in weights} <= set(cls.events)
     assert cls.raw_channels[0] == "agent" and "agent" in cls.sprite_styles

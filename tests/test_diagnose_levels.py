@@ -10,6 +10,8 @@ from gmg.envs import ENVS
 from gmg.rollout import evaluate
 from gmg.train import Experiment
 
+from helpers import assert_evidence_backs
+
 REDUCED = {"train_steps": "300000", "eval_episodes": "100"}
 SEED = 3
 # the presets in order: defaults, cured, mis-specified, random agent
@@ -29,7 +31,7 @@ def test_presets_get_their_verdicts(env_name, label):
     d = diagnosis.diagnose(Experiment.build(env_name, agent, SEED, {**REDUCED, **changes}))
     e, cf = d["evidence"], d["evidence"]["counterfactual"]
     assert d["verdict"] == expected, (d["probabilities"], e["capability"]["test"]["score"], cf.get("observed_return"))
-    assert d["probabilities"][expected] == 1.0
+    assert_evidence_backs(d)
     intended = ENVS[env_name].goals["intended"]
     if expected == "goal_misgeneralization":  # the proxy's pursuit, which the specified reward would not choose
         assert e["posterior_where_goals_differ"][intended] < 0.35

@@ -14,6 +14,8 @@ from gmg.params import ParamError
 from gmg.render import tree as tree_figures
 from gmg.studies import StudyRun, run_study, tree
 
+from helpers import assert_evidence_backs
+
 SHORT = tree.Config(train_steps=6000, probe_every=2000)
 
 
@@ -177,17 +179,38 @@ def test_permanent_extinction_allows_no_recovery():
     assert summary["phases"]["late"]["metrics"]["reward_per_1000_steps"] == 0
 
 
-# ---------------------------------------------------------------- diagnosis (gmg.diagnose.diagnose_study)
+# ---------------------------------------------------------------- diagnosis (gmg.studies.diagnose_study)
 def _copy_verdicts(result) -> list[str]:
-    return [diagnose.verdict_report(tree.summary(result), evidence)["verdict"] for evidence in tree.diagnose(result)]
+    """Each copy's verdict, after checking the evidence it stands on."""
+    reports = [diagnose.verdict_report(tree.summary(result), evidence) for evidence in tree.diagnose(result)]
+    for report in reports:
+        assert_evidence_backs(report)
+    return [report["verdict"] for report in reports]
 
 
 def test_diagnosis_at_the_crash_onset_is_goal_misgeneralization_and_at_the_end_it_generalizes(six_worlds):
     """The same six learners: what each brought to its first crash pursues the proxy although the specified
-    reward prefers restraint there; after its experience, each has learned the intended goal."""
+    reward prefers restraint there; after its experience, each prefers restraint, and most harvest as the
+    sustainable reference does from few trees (the others only partly generalize: restraint without the harvest)."""
     assert _copy_verdicts(six_worlds).count("goal_misgeneralization") >= 5
     later = dataclasses.replace(six_worlds, config=dataclasses.replace(six_worlds.config, diagnosed_moment="end"))
-    assert _copy_verdicts(later).count("generalizes") >= 5
+    verdicts = _copy_verdicts(later)
+    assert set(verdicts) <= {"generalizes", "partly_generalizes"} and verdicts.count("generalizes") >= 3
+
+
+def test_the_judges_discount_is_the_objectives_not_the_learners(six_worlds):
+    """Judged at the stated 0.99, whatever the learner's gamma; at 0.9 the objective itself prefers the
+    greedy chopping, and the sensitivity row says the verdict flips."""
+    evidence = tree.diagnose(six_worlds)[0]
+    other_gamma = dataclasses.replace(six_worlds, config=dataclasses.replace(six_worlds.config, gamma=0.9))
+    again = tree.diagnose(other_gamma)[0]["counterfactual"]
+    cf = evidence["counterfactual"]
+    assert cf["judge_discount"] == 0.99 and (again["observed_return"], again["intended_return"]) == (
+        cf["observed_return"], cf["intended_return"])
+    report = diagnose.verdict_report(tree.summary(six_worlds), evidence)
+    at = {row["discount"]: row["verdict"] for row in report["sensitivity"]}
+    assert at[0.99] == at[1.0] == "goal_misgeneralization" and at[0.9] == "specification_gaming"
+    assert report["verdict_flips"]
 
 
 def test_diagnosis_of_a_myopic_objective_is_specification_gaming():

@@ -58,7 +58,7 @@ class ToyEnv(EpisodicEnv):
     name = "toy"
     title = "Gem or door (a test world)"
     Config = ToyConfig
-    card = EnvCard(contrast=("gem_moved_share", (0.0, 0.5)), sweep=("gem_moved_share", "0,0.5"))
+    card = EnvCard(contrast=("gem_moved_share", (0.0, 0.5)), sweep=("gem_moved_share", "0,0.5"), judge_discount=0.99)
     goals = {"intended": "gem", "proxy": "door"}
     goal_rewards = {"gem": {"gem": 1.0}, "door": {"door": 1.0}}
     events = ("gem", "door")

@@ -42,3 +42,7 @@ class EnvCard:
     goal_metrics: dict[str, str] = field(default_factory=dict)
     # "Move the object": (parameter, {training label: value}) for worlds whose object can be put anywhere
     object_probe: tuple[str, dict] | None = None
+    # the judge's discount: part of the world's stated specification, the same for every agent (whatever its
+    # learner's gamma): the diagnosis's counterfactual values the specified reward k steps ahead at this**k.
+    # None: the world cannot be diagnosed (gmg.diagnose.check_diagnosable)
+    judge_discount: float | None = None

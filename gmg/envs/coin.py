@@ -124,6 +124,7 @@ CARD = EnvCard(
     compare_notice="Both agents learned from the same reward; only the share of levels with the coin elsewhere differs.",
     sweep=("random_coin_share", "0,0.1,0.3"),
     object_probe=("random_coin_share", {"coin always at the end": 0.0, "coin randomised in 30%": 0.3}),
+    judge_discount=0.99,  # 0.99: the coin counts wherever in a 100-step episode it is fetched, sooner a little more
 )
 
 

@@ -204,6 +204,7 @@ CARD = EnvCard(
         "each earns."
     ),
     goal_metrics={"intended": "correct_visits_per_episode", "proxy": "partner_following"},
+    judge_discount=0.99,  # 0.99: every visit of a 50-step episode counts, a correct one sooner a little more
 )
 
 

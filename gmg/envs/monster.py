@@ -259,6 +259,7 @@ CARD = EnvCard(
     choices={"train_episode_length": ((25, 50, 100, 200), "25 is the goal-misgeneralisation setting, 200 the cure")},
     sweep=("train_episode_length", "25,50,100,200"),
     goal_metrics={"intended": "apples_per_100_after_clear", "proxy": "shields_per_100_after_clear"},
+    judge_discount=0.99,  # 0.99: the apples of a 200-step test episode all count, sooner a little more
 )
 
 

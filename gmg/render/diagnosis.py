@@ -5,13 +5,13 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..diagnose import CAPABILITY_FLOOR
+from ..diagnose import CAPABILITY_FLOOR, VERDICT_LABELS
 from ..seeds import study
 from . import style
 
 
-VERDICT_LABELS = {"generalizes": "generalizes", "goal_misgeneralization": "goal misgeneralization",
-                  "specification_gaming": "specification gaming", "capability_failure": "capability failure"}
+VERDICT_COLOURS = {"generalizes": "#2ca02c", "partly_generalizes": "#98df8a", "goal_misgeneralization": "#1f77b4",
+                   "specification_gaming": "#ff7f0e", "reward_indifferent": "#bcbd22", "capability_failure": "#7f7f7f"}
 
 
 def evidence_figure(report: dict, height: int = 420) -> go.Figure:
@@ -31,7 +31,7 @@ def evidence_figure(report: dict, height: int = 420) -> go.Figure:
 
     probabilities = report["probabilities"]
     fig.add_trace(go.Bar(x=[VERDICT_LABELS[v] for v in probabilities], y=list(probabilities.values()),
-                         marker_color=["#2ca02c", "#1f77b4", "#ff7f0e", "#7f7f7f"], showlegend=False,
+                         marker_color=[VERDICT_COLOURS[v] for v in probabilities], showlegend=False,
                          hovertemplate="%{x}: %{y:.0%}<extra></extra>"), 1, 1)
     per_goal = e["capability"]["test"]["per_goal"]
     fig.add_trace(go.Bar(x=[label(goal) for goal in per_goal], y=[g["score"] for g in per_goal.values()],
@@ -50,10 +50,6 @@ def evidence_figure(report: dict, height: int = 420) -> go.Figure:
     scores = [g["score"] for g in per_goal.values()]
     fig.update_yaxes(range=[min(0.0, *scores) - 0.1, max(1.0, *scores) + 0.15], row=1, col=2)
     return style(fig, f"Diagnosis: {VERDICT_LABELS[report['verdict']]}", height)
-
-
-VERDICT_COLOURS = {"generalizes": "#2ca02c", "goal_misgeneralization": "#1f77b4",
-                   "specification_gaming": "#ff7f0e", "capability_failure": "#7f7f7f"}
 
 
 def scatter_figure(points: list[dict], intended: str, proxy: str, height: int = 460) -> go.Figure:

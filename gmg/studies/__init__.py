@@ -24,6 +24,7 @@ import functools
 import importlib
 from dataclasses import dataclass
 
+from ..diagnose import verdict_report
 from ..params import ParamError, with_overrides
 
 STUDY_MODULES = ("tree", "expressions")
@@ -74,3 +75,18 @@ class StudyRun:
 def run_study(run: StudyRun, on_progress=None, stop=None, record: int = 0):
     """The TrainJob runner for a StudyRun (`record` is the episodic runner's and unused here)."""
     return run.module.run(run.config, run.seed, on_progress=on_progress, stop=stop)
+
+
+def diagnose_study(run: StudyRun, on_progress=None, stop=None, result=None) -> dict:
+    """The diagnosis of a study run whose module has `diagnose(result)`: one evidence dict per copy of
+    its world, judged by gmg.diagnose's one rule. The verdict is copy 0's; with several copies, each
+    one's verdict is listed under "copies"."""
+    if not hasattr(run.module, "diagnose"):
+        raise ParamError(f"{run.study} cannot be diagnosed: its study has no diagnose(result)")
+    if result is None:
+        result = run_study(run, on_progress=on_progress, stop=stop)
+    report = run.module.summary(result)
+    reports = [verdict_report(report, evidence) for evidence in run.module.diagnose(result)]
+    if len(reports) > 1:
+        reports[0]["copies"] = [{"verdict": r["verdict"], "probabilities": r["probabilities"]} for r in reports]
+    return reports[0]

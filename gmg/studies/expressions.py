@@ -28,7 +28,7 @@ from ..agents import dialogue_policy
 from ..agents.dialogue_policy import DialoguePolicyConfig
 from ..envs import expressions as task
 from ..envs.expressions import Dialogues, TaskConfig
-from ..diagnose import goal_score, p_prefers_observed
+from ..diagnose import counterfactual, goal_score
 from ..params import ParamError, param
 
 NAME = "expressions"
@@ -189,7 +189,7 @@ def run(config: Config, seed: int, on_progress=None, stop=None) -> Result:
     return result
 
 
-# ---------------------------------------------------------------- diagnosis (gmg.diagnose.diagnose_study)
+# ---------------------------------------------------------------- diagnosis (gmg.studies.diagnose_study)
 DIAGNOSIS_PRESETS = {
     "2 unknowns in every example": {},
     "Cured: 0.5% zero-unknown examples": {"zero_unknown_share": 0.005},
@@ -209,7 +209,14 @@ def diagnose(result: Result) -> list[dict]:
     the examples, so the specified behaviour in a test situation is what their author would have
     done there (the expert, or with `constant_question_share` the one that also asks about a
     constant); each behaviour scores the share of test dialogues in which it agrees with the author
-    on the decision that sets the goals apart: to ask, or to answer at once.
+    on the decision that sets the goals apart: to ask, or to answer at once. One decision per dialogue:
+    nothing to discount. The test dialogues (zero unknowns) are where the goals differ, so the test
+    capability is also the capability there.
+
+    This counterfactual is not independent of the preference: the test decision is ask or answer, so
+    the agent's agreement with an author who never asks is its share of dialogues without a redundant
+    question, and the author's behaviour (`constant_question_share`) alone decides between goal
+    misgeneralization and specification gaming. The report says so (its counterfactual's "note").
     """
     c, seed = result.config, result.seed
     intended, proxy = GOALS["intended"], GOALS["proxy"]
@@ -226,17 +233,17 @@ def diagnose(result: Result) -> list[dict]:
     test = result.splits["test"]
     author_asks = np.random.default_rng([seed, 5, 1]).random(len(test)) < c.constant_question_share
     agent_asks = test.n_questions > 0
-    observed, wanted = float((agent_asks == author_asks).mean()), float((~author_asks).mean())
-    tie, p_observed = p_prefers_observed(observed, wanted)
+    agreement = {"observed": (agent_asks == author_asks).mean(), "intended": (~author_asks).mean()}
     without_redundant = float(1.0 - test.redundant.any(1).mean())
     return [{
-        "capability": capability,
+        "capability": {**capability, "where_goals_differ": capability["test"]},
         "posterior_where_goals_differ": {intended: without_redundant, proxy: 1.0 - without_redundant},
-        "counterfactual": {
-            "branches": len(test), "steps": 1, "measure": "Agreement with the examples' author",
-            "observed_return": observed, "intended_return": wanted, "tie": tie, "gap_spread": 0.0,
-            "p_specified_reward_prefers_observed": p_observed,
-        },
+        "counterfactual": counterfactual(
+            {"agreement": (1.0, 0.0)}, {name: {"agreement": np.array([share])} for name, share in agreement.items()},
+            1.0, branches=len(test), steps=1, measure="Agreement with the examples' author",
+            note="not an independent measurement: with examples as the specification, agreement with their author on "
+                 "ask-or-answer restates the preference, and the author's behaviour alone separates goal "
+                 "misgeneralization from specification gaming"),
     }]
 
 

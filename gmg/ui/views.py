@@ -15,7 +15,7 @@ from ..agents import AGENTS
 from ..envs import ENVS
 from ..experiment import RunResult, summary
 from ..render.diagnosis import evidence_figure
-from ..studies import STUDIES, StudyRun
+from ..studies import STUDIES, StudyRun, diagnose_study
 from ..train import Experiment
 from .settings import POLICY_SETTLE_STEPS, moment_label, preset_buttons
 from .state import guide, result_store, show_figure
@@ -272,7 +272,7 @@ def study_downloads(page: str, report: dict, files: dict[str, str]) -> None:
 
 
 def study_diagnosis(page: str, run: StudyRun) -> None:
-    """The shown study run's diagnosis (gmg.diagnose.diagnose_study): the presets to contrast, the
+    """The shown study run's diagnosis (gmg.studies.diagnose_study): the presets to contrast, the
     verdict with its evidence, and the numbers that decided it."""
     st.subheader("Diagnosis: goal misgeneralization, specification gaming, or neither?")
     st.caption("Each preset below sets the sidebar; train it to see how the same evidence gives another verdict.")
@@ -284,4 +284,4 @@ def study_diagnosis(page: str, run: StudyRun) -> None:
 
 @st.cache_data(max_entries=16, show_spinner="Diagnosing the run ...")
 def _study_diagnosis(run: StudyRun) -> dict:
-    return diagnose.diagnose_study(run, result=result_store().get(run))
+    return diagnose_study(run, result=result_store().get(run))
