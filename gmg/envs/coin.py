@@ -104,7 +104,7 @@ CARD = EnvCard(
     agent="explore_q",
     presets={"Coin always at the end": {}, "2% randomised (the published cure)": {"random_coin_share": 0.02},
              "15% randomised (this agent's cure)": {"random_coin_share": 0.15}},
-    contrast_label="Coin moved in {1:.0%} of training levels",
+    contrast_label="Coin moved in {1:.0%} of levels",
     notice=(
         "In training the coin always lay at the end of the level; on the test maps it lies anywhere: watch "
         "the agent run past the coin to the end. The agent is explore_q, which explores what it has rarely "

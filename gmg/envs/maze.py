@@ -107,7 +107,7 @@ CARD = EnvCard(
     agent="explore_q",
     presets={"Cheese in the corner": {}, "Cheese in a 5x5 region": {"cheese_region": 5},
              "Cheese in a 7x7 region (this agent's cure)": {"cheese_region": 7}},
-    contrast_label="Cheese in the top-right {1}x{1} region",
+    contrast_label="Cheese in a {1}x{1} corner region",
     notice=(
         "In training the cheese always lay in the top-right corner; on the test maps it lies anywhere in the "
         "9x9 maze: watch the agent head for the corner past the cheese. The agent is explore_q: linear_q "

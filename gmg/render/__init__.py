@@ -26,7 +26,7 @@ from ..probe import CATEGORIES
 MAX_FRAMES = 400
 FRAME_MS = 120
 POSTERIOR_WINDOW = 20
-STATUS_ROWS = 1.6  # map rows of room below an animated map for its status line
+STATUS_ROWS = 2.2  # map rows of room below an animated map for its status lines (state, collected, marks)
 STACKED_TOP_PX = 150  # a stacked posterior's room above its first subplot: title, a three-row legend, subtitle
 ANIMATION_CHROME_PX = 230  # an animation's height not spent on the map: margins, titles, slider
 ANIMATION_TOP_PX = 80  # an animation's top margin: a legend row, then the subplot titles
@@ -86,6 +86,12 @@ def goal_split_steps(env, rollout) -> np.ndarray:
     return np.where(mask.any(1), mask.argmax(1), -1)
 
 
+def episode_end(rollout, episode: int) -> int:
+    """The step at which recorded episode `episode` ended (its time limit, or earlier if it terminated):
+    its last state is rollout.frames[end]."""
+    return int(rollout.active[episode].sum())
+
+
 def _split_note(env, rollout, episode, split_label) -> tuple[float | None, str]:
     """Where to mark that the goals came apart (median over episodes when averaging) and a subtitle."""
     steps = goal_split_steps(env, rollout)
@@ -140,8 +146,11 @@ def frame_times(horizon: int, max_frames: int = MAX_FRAMES) -> list[int]:
 
 
 def _panel_traces(env, rollout, episode: int, times: list[int], trail: int) -> list[list[dict]]:
-    """For every drawn time, the panel's dynamic traces: one per sprite kind, the agent trail, the status."""
-    horizon = len(rollout.frames) - 1
+    """For every drawn time, the panel's dynamic traces: one per sprite kind, the agent trail, the status.
+    After the episode ended (`episode_end`) its last state is held; once the goals came apart, the
+    status line says since when (the card's `split_label`)."""
+    end = episode_end(rollout, episode)
+    split = int(goal_split_steps(env, rollout)[episode])
     states = [frame.rows(slice(episode, episode + 1)) for frame in rollout.frames]
     sprites = [env.sprites(state) for state in states]
     agent_path = np.array([frame_sprites["agent"][0][0, 0] for frame_sprites in sprites])  # (T+1, 2)
@@ -149,7 +158,7 @@ def _panel_traces(env, rollout, episode: int, times: list[int], trail: int) -> l
     tallies = {role: np.cumsum(counts[goal][episode]) for role, goal in env.goals.items()}
     per_time = []
     for t in times:
-        held = min(t, horizon)  # a shorter episode stays on its last frame
+        held = min(t, end)  # an episode that ended stays on its last state
         traces = []
         for kind in env.sprite_styles:
             positions, shown = sprites[held][kind]
@@ -161,8 +170,10 @@ def _panel_traces(env, rollout, episode: int, times: list[int], trail: int) -> l
         collected = " · ".join(f"{env.goals[role]} {int(tally[held - 1]) if held else 0}"
                                for role, tally in tallies.items())
         status = f"{env.status(states[held])[0]}<br>collected: {collected}"
-        if t > horizon:
-            status += f"  ·  <b>episode over at t={horizon}</b>"
+        if t > end:
+            status += f"<br><b>episode over at t={end}</b>"
+        elif 0 <= split <= held:
+            status += f"<br><b>{env.card.split_label}</b> at t={split}"
         traces.append({"text": [status]})
         per_time.append(traces)
     return per_time
@@ -185,14 +196,14 @@ def trajectory_animation(
     and says so in its subtitle and status line.
     """
     rollouts = [rollout for _, rollout in panels]
-    lengths = [len(r.frames) - 1 for r in rollouts]
-    horizon = max(lengths)
+    ends = [episode_end(r, episode) for r in rollouts]
+    horizon = max(ends)  # the slider stops when the last of the shown episodes ended: no dead frames
     times = frame_times(horizon, max_frames)
     rows, cols = _grid_shape(env)
     titles = []
-    for (title, _), length in zip(panels, lengths):
-        note = f" · last frame held after t={length}" if length < horizon else ""
-        titles.append(f"<b>{title}</b><br><sup>{length}-step episode{note}</sup>")
+    for (title, rollout), end in zip(panels, ends):
+        note = f" · last frame held after t={end}" if end < horizon else ""
+        titles.append(f"<b>{title}</b><br><sup>{rollout.episode_length}-step episode{note}</sup>")
     fig = make_subplots(1, len(panels), subplot_titles=titles, horizontal_spacing=0.04)
 
     marker_px = SPRITE_CELLS * _cell_px(height, ANIMATION_CHROME_PX, rows + STATUS_ROWS)
@@ -461,8 +472,9 @@ def posterior_figure(env, panels, episode: int | None = None, window: int = POST
                 **_subplot(p, stacked),
             )
         last = p == len(panels) - 1 or not stacked
-        fig.update_xaxes(title_text="step in episode" if last else None, range=[1, rollout.episode_length],
-                         **_subplot(p, stacked))
+        # up to the step the longest episode ran (episodes that end early leave no empty tail)
+        fig.update_xaxes(title_text="step in episode" if last else None,
+                         range=[1, max(2, int(rollout.active.any(0).sum()))], **_subplot(p, stacked))
     fig.update_yaxes(range=[0, 1], tickformat=".0%")
     fig.update_yaxes(title_text=f"P(goal | last {window} actions)", col=1, row=None if stacked else 1)
     scope = "mean over all episodes" if episode is None else f"episode {episode + 1}"
