@@ -61,7 +61,7 @@ DEEP_LINKS = {
                     "Sample dialogues"),
     "diagnose": (f"diagnose?agent=random&{FAST}", "Diagnosis: capability failure"),
     "keys": (f"explore?env=keys&{FAST}", "What did the agent collect?"),
-    "coin_preset": (f"compare?env=coin&agent=explore_q&{FAST}", "The coin: always at the end"),
+    "coin_preset": (f"compare?env=coin&agent=explore_q&{FAST}", "The coin: at the end, or moved"),
     "maze_probe": ("maze_probe?probe_env=maze&probe_seed=1", "If the cheese lay here"),
 }
 
