@@ -300,7 +300,8 @@ def player_controls(frames: list[dict], prefix: str) -> dict:
         )],
         sliders=[dict(
             active=0, x=0.2, len=0.8, y=0.0, yanchor="top", pad=dict(t=8),
-            currentvalue=dict(prefix=prefix, font=dict(size=14, color="#333333")),
+            # the current step at the slider's right end: at its left the buttons covered it at 1280 px
+            currentvalue=dict(prefix=prefix, xanchor="right", font=dict(size=14, color="#333333")),
             # one tick per frame: hide their labels, the current value says where we are
             font=dict(color="rgba(0,0,0,0)"), ticklen=2, minorticklen=0,
             steps=[dict(label=f["name"], method="animate", args=[[f["name"]], still]) for f in frames],
