@@ -7,9 +7,10 @@ from plotly.subplots import make_subplots
 
 from ..diagnose import CAPABILITY_FLOOR, VERDICT_LABELS
 from ..seeds import study
-from . import style
+from . import ROLE_COLOURS, style
 
 
+OTHER_COLOUR = "#555555"  # the agent's own bar, and a goal that is neither the intended nor the proxy
 VERDICT_COLOURS = {"generalizes": "#2ca02c", "partly_generalizes": "#98df8a", "goal_misgeneralization": "#1f77b4",
                    "specification_gaming": "#ff7f0e", "reward_indifferent": "#bcbd22", "capability_failure": "#7f7f7f"}
 
@@ -35,8 +36,8 @@ def evidence_figure(report: dict, height: int = 420) -> go.Figure:
                          hovertemplate="%{x}: %{y:.0%}<extra></extra>"), 1, 1)
     per_goal = e["capability"]["test"]["per_goal"]
     fig.add_trace(go.Bar(x=[label(goal) for goal in per_goal], y=[g["score"] for g in per_goal.values()],
-                         marker_color="#d62728", showlegend=False,
-                         customdata=[[goal, g["agent"], g["random"], g["planner"]] for goal, g in per_goal.items()],
+                         marker_color=[ROLE_COLOURS.get(roles.get(goal), OTHER_COLOUR) for goal in per_goal],
+                         showlegend=False, customdata=[[goal, g["agent"], g["random"], g["planner"]] for goal, g in per_goal.items()],
                          hovertemplate="%{customdata[0]}: score %{y:.2f}<br>agent %{customdata[1]:.3g}, random "
                                        "%{customdata[2]:.3g}, planner %{customdata[3]:.3g}<extra></extra>"), 1, 2)
     for level, name in ((0, "random"), (1, "planner"), (CAPABILITY_FLOOR, "floor")):
@@ -44,7 +45,7 @@ def evidence_figure(report: dict, height: int = 420) -> go.Figure:
                       annotation_text=name, annotation_position="right", annotation_font_size=10)
     if cf["branches"]:
         fig.add_trace(go.Bar(x=["the agent (observed)", f"planner for {label(report['goals']['intended'])}"],
-                             y=[cf["observed_return"], cf["intended_return"]], marker_color=["#d62728", "#2ca02c"],
+                             y=[cf["observed_return"], cf["intended_return"]], marker_color=[OTHER_COLOUR, ROLE_COLOURS["intended"]],
                              showlegend=False, hovertemplate="%{x}: %{y:.2f}<extra></extra>"), 1, 3)
     fig.update_yaxes(range=[0, 1.05], tickformat=".0%", row=1, col=1)
     scores = [g["score"] for g in per_goal.values()]
