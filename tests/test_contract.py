@@ -56,6 +56,15 @@ def test_every_world_fulfils_the_contract(name):
     check_contract(ENVS[name])
 
 
+def test_concat_joins_state_batches():
+    """gmg.batch.Batch.concat, as the diagnosis joins the states where the goals came apart."""
+    env = ENVS["monster"]()
+    a = env.reset(np.random.default_rng(0), 2, "test")
+    b = env.reset(np.random.default_rng(1), 3, "test")
+    both = a.concat([a, b])
+    assert len(both.t) == 5 and np.array_equal(both.agent[2:], b.agent) and both.size == a.size
+
+
 @pytest.mark.parametrize("name", sorted(ENVS))
 def test_the_time_limit_is_the_worlds_own(name):
     """`step` reports truncation exactly when a running episode reaches its split's limit, never with termination."""

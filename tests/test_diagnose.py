@@ -131,14 +131,6 @@ def test_labeller_noise_changes_each_shield_reward_around_its_mean():
     assert env.reward_weights()["shield"] == (0.5, 0.5)
 
 
-def test_concat_joins_state_batches():
-    env = MonsterEnv()
-    a = env.reset(np.random.default_rng(0), 2, "test")
-    b = env.reset(np.random.default_rng(1), 3, "test")
-    both = a.concat([a, b])
-    assert len(both.t) == 5 and np.array_equal(both.agent[2:], b.agent) and both.size == a.size
-
-
 # ---------------------------------------------------------------- seed studies
 TINY = {"train_steps": "20000", "eval_episodes": "20"}
 
