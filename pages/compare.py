@@ -28,16 +28,6 @@ ui.training_controls(PAGE, experiments, label="Train both agents")
 shown = ui.shown_runs(PAGE, experiments)
 if shown is None:
     st.stop()
-reports = {ui.preset_title(run): ui.run_summary(run) for run, _ in shown}
-test_maps = tuple((ui.preset_title(run), run, "test") for run, _ in shown)
-story.markdown(ui.compare_notice(reports))
-maps, plots = story.columns([5, 3])
-animation = ui.figure("animation", test_maps, episode, height=MAP_HEIGHT, legend_rows=2)
-ui.show_figure(animation, "compare_animation", maps)
-ui.show_figure(ui.figure("posterior", test_maps, plots_episode, height=MAP_HEIGHT, stacked=True), "compare_posterior",
-               plots)
-ui.show_figure(ui.metric_bars(reports), "compare_bars")
-ui.policy_field_section(PAGE, tuple((title, run) for title, run, _ in test_maps), episode, policy_at)
-ui.show_figure(ui.figure("goal_counts", test_maps, plots_episode), "compare_goal_counts")
-ui.downloads(PAGE, reports, animation)
+ui.side_by_side(PAGE, story, [(ui.preset_title(run), run) for run, _ in shown], episode, plots_episode, policy_at,
+                MAP_HEIGHT)
 ui.lecture_next(PAGE)

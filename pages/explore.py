@@ -15,6 +15,7 @@ st.caption(
 )
 settings = ui.sidebar_settings(PAGE)
 ui.explore_presets(PAGE, settings.env_name)
+ui.representation_note(settings)
 episode, plots_episode = ui.view_controls(PAGE)
 policy_at = ui.policy_moment_control(PAGE, settings.env_name)
 ui.history_picker()

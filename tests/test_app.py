@@ -179,6 +179,20 @@ def test_preset_trains_both_agents_and_the_random_floor_side_by_side(fast_overri
     assert any("What to notice" in m.value for m in at.markdown)
 
 
+def test_features_vs_raw_trains_the_linear_and_the_neural_agent_on_the_same_settings():
+    at = wait_for_training(open_page("pages/raw.py", env="keys", train_steps="4096", eval_episodes="8"))
+    assert_clean(at)
+    assert not [box for box in at.sidebar.selectbox if box.key == "agent"]  # the page chooses both learners
+    linear, neural = at.session_state["shown"]["raw"]
+    assert (linear.agent_name, neural.agent_name) == ("linear_q", "neural")
+    assert linear.env_name == neural.env_name == "keys" and linear.seed == neural.seed
+    assert linear.limits == neural.limits and linear.env_config == neural.env_config
+    [animation] = animations(at)
+    titles = " ".join(a["text"] for a in animation["layout"]["annotations"])
+    assert "Hand-made features (linear)" in titles and "Raw grid only (neural network)" in titles
+    assert any("told nothing about goals" in m.value for m in at.markdown)
+
+
 def test_preset_replays_instantly_on_a_second_click(fast_overrides):
     at = wait_for_training(open_page("pages/compare.py", **fast_overrides))
     at.button(key="compare_train").click().run()

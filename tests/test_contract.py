@@ -47,6 +47,11 @@ def check_contract(cls) -> None:
     state = env.reset(np.random.default_rng(0), 16, "test")
     assert (state.t == 0).all() and (state.limit == env.episode_length("test")).all()
     assert {"grid", "scalars"} == set(env.raw_observation(state))
+    assert env.context_names[0] == "always" and (env.observe(state)["context"][:, 0] == 1).all()  # what "shared" keeps
+    if cls.card.representation is not None:  # the ablation names a setting the world's agent or the world has
+        name, values, meaning = cls.card.representation
+        fields = set(cls.Config.__dataclass_fields__) | set(AGENTS[cls.card.agent].Config.__dataclass_fields__)
+        assert name in fields and len(values) == 2 and meaning
     assert set(env.sprites(state)) <= set(cls.sprite_styles)
     assert set(env.reward_weights()) <= set(cls.events + cls.step_counts)
 

@@ -57,3 +57,12 @@ def test_training_reward_improves_from_the_first_reports_to_the_last():
     experiment = Experiment.build("monster", "linear_q", 1, {"train_steps": 150_000, "train_episode_length": 200})
     rewards = [row["reward_per_100_steps"] for row in train(experiment).curve]
     assert rewards[-1] > sum(rewards[:5]) / 5 + 15
+
+
+def test_shared_context_weights_are_a_representation_with_one_weight_per_feature():
+    """Unit test of the ablation's design (not a learning result): trained with `context_weights=shared`,
+    only the "always" column of the crossed weights ever moves, whatever the contexts of the states."""
+    trained = train(Experiment.build("keys", "linear_q", 0, {"context_weights": "shared", "train_steps": 20_000}))
+    table = trained.agent.weight_table()
+    assert any(value != 0 for value in table["always"].values())
+    assert all(value == 0 for context, weights in table.items() if context != "always" for value in weights.values())

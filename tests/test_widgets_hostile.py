@@ -60,6 +60,7 @@ PAGES = {
     "home": Page({}),
     "explore": Page({**TINY, "test_episode_length": "20"}, trains=True, follow_up="explore_save"),
     "compare": Page({**TINY, "test_episode_length": "20"}, trains=True),
+    "raw": Page({**TINY, "test_episode_length": "20"}, trains=True),
     "diagnose": Page({**TINY, "test_episode_length": "20"}, trains=True),
     "seeds": Page({**TINY, "test_episode_length": "20", "seeds": "2"}),  # many seeds wait for the click
     "sweep": Page({}),  # its results are drawn only in the run of the click (the sweep itself: test_sweep.py)

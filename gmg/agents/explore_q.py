@@ -55,7 +55,7 @@ class ExploreQAgent(LinearQAgent):
     def novelty(self, obs: dict) -> np.ndarray:
         """(B, A) sqrt(sum_i x_i^2 / (1 + n_i)) over the crossed inputs x of each action."""
         rarity = 1.0 / (1.0 + self.params["counts"])
-        return np.sqrt(np.einsum("baf,fc,bc->ba", obs["action_features"] ** 2, rarity, obs["context"] ** 2))
+        return np.sqrt(np.einsum("baf,fc,bc->ba", obs["action_features"] ** 2, rarity, self.contexts(obs) ** 2))
 
     def act(self, obs: dict, rng: np.random.Generator, explore: bool) -> np.ndarray:
         if not explore:
@@ -65,5 +65,5 @@ class ExploreQAgent(LinearQAgent):
 
     def learn(self, obs, actions, reward, next_obs, terminated) -> dict:
         chosen = obs["action_features"][np.arange(len(actions)), actions]
-        self.params["counts"] += (chosen**2).T @ obs["context"] ** 2
+        self.params["counts"] += (chosen**2).T @ self.contexts(obs) ** 2
         return super().learn(obs, actions, reward, next_obs, terminated)

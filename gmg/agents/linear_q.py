@@ -28,6 +28,10 @@ import numpy as np
 from ..params import param
 from .base import Agent, epsilon_greedy
 
+# "shared" keeps only the first context ("always", 1 in every state): the same training data, a representation
+# that cannot tell the contexts apart (the ablation of docs/ablations.md)
+CONTEXT_WEIGHTS = ("per context", "shared")
+
 
 @dataclass(frozen=True)
 class LinearQConfig:
@@ -41,6 +45,10 @@ class LinearQConfig:
     )
     epsilon: float = param(0.1, "exploration rate while training", 0.0, 1.0)
     eval_epsilon: float = param(0.05, "exploration rate when evaluated", 0.0, 1.0)
+    context_weights: str = param(
+        "per context", "a representation choice: each feature's weight may differ per context (holding a shield, "
+        "the coin's region, ...), or one shared weight per feature holds in every context", choices=CONTEXT_WEIGHTS,
+    )
 
 
 class LinearQAgent(Agent):
@@ -53,6 +61,13 @@ class LinearQAgent(Agent):
         n_inputs = len(env.feature_names) * len(env.context_names) + len(env.state_feature_names)
         self.params = {"weights": np.zeros(n_inputs)}
         self.step_size = self.config.learning_rate
+        self.context_mask = np.ones(len(env.context_names))
+        if self.config.context_weights == "shared":
+            self.context_mask[1:] = 0.0
+
+    def contexts(self, obs: dict) -> np.ndarray:
+        """(B, C) the contexts this agent's weights see: all of them, or only "always" when shared."""
+        return obs["context"] * self.context_mask
 
     def set_training_progress(self, fraction: float) -> None:
         # annealing the step size settles the weights, so the greedy policy at the end of
@@ -82,7 +97,7 @@ class LinearQAgent(Agent):
         crossed, state_w = self._split_weights()
         # sum_f sum_c g[b,a,f] W[f,c] c[b,c], without materialising the (B, A, F*C) inputs
         per_context = obs["action_features"] @ crossed  # (B, A, C)
-        return np.einsum("bac,bc->ba", per_context, obs["context"]) + (obs["state_features"] @ state_w)[:, None]
+        return np.einsum("bac,bc->ba", per_context, self.contexts(obs)) + (obs["state_features"] @ state_w)[:, None]
 
     def act(self, obs: dict, rng: np.random.Generator, explore: bool) -> np.ndarray:
         eps = self.config.epsilon if explore else self.config.eval_epsilon
@@ -96,6 +111,6 @@ class LinearQAgent(Agent):
         # gradient of Q(s, a) w.r.t. the crossed weights is outer(g(s, a), c(s)); average over the batch
         crossed, state_w = self._split_weights()
         scale = self.step_size / len(actions)
-        crossed += scale * (obs["action_features"][rows, actions] * td[:, None]).T @ obs["context"]
+        crossed += scale * (obs["action_features"][rows, actions] * td[:, None]).T @ self.contexts(obs)
         state_w += scale * self.config.state_rate_multiplier * td @ obs["state_features"]
         return {"td_error": float(np.abs(td).mean())}

@@ -72,7 +72,8 @@ class EpisodicEnv:
     feature_names: tuple[str, ...] = ()
     """Hand-made per-action features of `observe` (the linear learners' inputs)."""
     context_names: tuple[str, ...] = ()
-    """Per-state context flags of `observe`, crossed with the features by `linear_q`."""
+    """Per-state context flags of `observe`, crossed with the features by `linear_q`; the first is
+    "always" (1 in every state), so a linear agent can share one weight per feature across contexts."""
     state_feature_names: tuple[str, ...] = ()
     """Per-state features of `observe` (a state-value baseline)."""
     raw_channels: tuple[str, ...] = ()

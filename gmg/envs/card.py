@@ -46,3 +46,6 @@ class EnvCard:
     # learner's gamma): the diagnosis's counterfactual values the specified reward k steps ahead at this**k.
     # None: the world cannot be diagnosed (gmg.diagnose.check_diagnosable)
     judge_discount: float | None = None
+    # the linear agents' representation choice that decides much of the goal they learn, for the ablation
+    # "same training, different representation": (parameter, (as designed, ablated), what changes, in two lines)
+    representation: tuple[str, tuple, str] | None = None

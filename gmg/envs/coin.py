@@ -98,7 +98,8 @@ CARD = EnvCard(
     bar_metrics=("coin_rate", "end_rate", "death_rate"),
     bar_unit="share of episodes",
     percent_metrics=("coin_rate", "end_rate", "death_rate"),
-    parameter_labels={"random_coin_share": "Share of training levels with the coin anywhere"},
+    parameter_labels={"random_coin_share": "Share of training levels with the coin anywhere",
+                      "object_tiles": "Representation: coin regions per side"},
     contrast=("random_coin_share", (0.0, 0.3)),
     preset_title="The coin: at the end, or moved in 30% of levels",
     agent="explore_q",
@@ -125,6 +126,12 @@ CARD = EnvCard(
     sweep=("random_coin_share", "0,0.1,0.3"),
     object_probe=("random_coin_share", {"coin always at the end": 0.0, "coin randomised in 30%": 0.3}),
     judge_discount=0.99,  # 0.99: the coin counts wherever in a 100-step episode it is fetched, sooner a little more
+    representation=(
+        "object_tiles", (3, 1),
+        "As designed, the coin's pull is learned per 3x3 region and training moves only the end region's. With one "
+        "pull for the whole level (1 region per side) the same training finds the coin in 76% of test levels, not "
+        "19%: the representation decides much of this failure.",
+    ),
 )
 
 

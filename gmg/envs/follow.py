@@ -178,7 +178,8 @@ CARD = EnvCard(
     bar_metrics=("correct_visits_per_episode", "wrong_visits_per_episode", "return_per_episode"),
     bar_unit="per episode",
     percent_metrics=("partner_following",),
-    parameter_labels={"anti_expert_share": "Share of training episodes with an anti-expert partner"},
+    parameter_labels={"anti_expert_share": "Share of training episodes with an anti-expert partner",
+                      "context_weights": "Representation: weights per context"},
     contrast=("anti_expert_share", (0.0, 0.3)),
     contrast_label="Anti-expert in {1:.0%} of training episodes",
     notice=(
@@ -205,6 +206,12 @@ CARD = EnvCard(
     ),
     goal_metrics={"intended": "correct_visits_per_episode", "proxy": "partner_following"},
     judge_discount=0.99,  # 0.99: every visit of a 50-step episode counts, a correct one sooner a little more
+    representation=(
+        "context_weights", ("per context", "shared"),
+        "As designed, a feature's weight may differ while the partner is present or once a visit proved it "
+        "wrong. With one shared weight per feature the agent copies the anti-expert in 52% of its visits, not 74%: "
+        "part of this failure is the representation's.",
+    ),
 )
 
 

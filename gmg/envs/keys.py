@@ -145,7 +145,8 @@ CARD = EnvCard(
     bar_metrics=("chests_per_episode", "keys_per_episode", "surplus_keys_per_episode"),
     bar_unit="per episode",
     percent_metrics=("chests_opened_share",),
-    parameter_labels={"test_like_share": "Share of training levels that are test-like"},
+    parameter_labels={"test_like_share": "Share of training levels that are test-like",
+                      "context_weights": "Representation: weights per context"},
     contrast=("test_like_share", (0.0, 0.5)),
     contrast_label="Test-like levels in {1:.0%} of training",
     notice=(
@@ -170,6 +171,12 @@ CARD = EnvCard(
     ),
     goal_metrics={"intended": "chests_per_episode", "proxy": "surplus_keys_per_episode"},
     judge_discount=0.99,  # 0.99: every chest of a 50-step episode counts, one opened sooner a little more
+    representation=(
+        "context_weights", ("per context", "shared"),
+        "As designed, a feature's weight may differ once no key is left or the keys held suffice. With one shared "
+        "weight per feature, surplus keys fall from 4.4 to 3.3 per test episode and test-like training no longer "
+        "cures: part of this failure is the representation's.",
+    ),
 )
 
 

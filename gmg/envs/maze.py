@@ -101,7 +101,8 @@ CARD = EnvCard(
     bar_metrics=("cheese_rate", "corner_rate", "decision_cheese_rate"),
     bar_unit="share",
     percent_metrics=("cheese_rate", "corner_rate", "decision_cheese_rate"),
-    parameter_labels={"cheese_region": "Cheese's training region (cells per side, top right)"},
+    parameter_labels={"cheese_region": "Cheese's training region (cells per side, top right)",
+                      "object_tiles": "Representation: cheese regions per side"},
     contrast=("cheese_region", (1, 9)),
     preset_title="The cheese: in the corner vs anywhere in training",
     agent="explore_q",
@@ -124,6 +125,12 @@ CARD = EnvCard(
     sweep=("cheese_region", "1,3,5,9"),
     object_probe=("cheese_region", {"cheese in the corner": 1, "cheese anywhere (region 9)": 9}),
     judge_discount=0.99,  # 0.99: the cheese counts wherever in a 150-step episode it is eaten, sooner a little more
+    representation=(
+        "object_tiles", (3, 1),
+        "As designed, the cheese's pull is learned per 3x3 region and training moves only the corner region's. With "
+        "one pull for the whole maze (1 region per side) the same training finds the cheese in 85% of test "
+        "mazes, not 41%: the representation decides much of this failure.",
+    ),
 )
 
 

@@ -232,7 +232,8 @@ CARD = EnvCard(
     bar_metrics=("apples_per_100_after_clear", "shields_per_100_after_clear", "hits_per_100_while_monsters_alive"),
     bar_unit="per 100 steps",
     percent_metrics=("cleared_share",),
-    parameter_labels={"train_episode_length": "Training episode length (steps)"},
+    parameter_labels={"train_episode_length": "Training episode length (steps)",
+                      "context_weights": "Representation: weights per context"},
     contrast=("train_episode_length", (25, 200)),
     preset_title="Shields vs apples: short vs long training episodes",
     contrast_label="Trained on {1}-step episodes",
@@ -260,6 +261,12 @@ CARD = EnvCard(
     sweep=("train_episode_length", "25,50,100,200"),
     goal_metrics={"intended": "apples_per_100_after_clear", "proxy": "shields_per_100_after_clear"},
     judge_discount=0.99,  # 0.99: the apples of a 200-step test episode all count, sooner a little more
+    representation=(
+        "context_weights", ("per context", "shared"),
+        "As designed, a feature's weight may differ while holding a shield or once no monster is alive. With one "
+        "shared weight per feature the 25-step agent still collects shields after the clear (23 per 100 steps vs "
+        "22): this failure is learned, not built in.",
+    ),
 )
 
 

@@ -37,9 +37,10 @@ class Settings:
         return Experiment.build(self.env_name, agent, self.seed, overrides)
 
 
-def sidebar_settings(page: str, fix_contrast: bool = False) -> Settings:
+def sidebar_settings(page: str, fix_contrast: bool = False, fix_agent: bool = False) -> Settings:
     """Draw the settings in the sidebar; with `fix_contrast`, the environment's preset parameter
-    (its guide's `contrast`) is set by the page and not shown.
+    (its guide's `contrast`) is set by the page and not shown; with `fix_agent`, the page chooses its
+    agents (the card's agent, with its defaults, is the settings' agent) and no agent setting is shown.
 
     Every widget is bound to a query parameter named by its key. Streamlit silently drops a
     link value a widget cannot take; here the user is told why.
@@ -52,10 +53,11 @@ def sidebar_settings(page: str, fix_contrast: bool = False) -> Settings:
                       help="; ".join(f"{name}: {cls.title}" for name, cls in ENVS.items()) + ". Choosing one also "
                            "chooses the agent its presets are measured with.")
     # the world's card agent is the default, so a link without `agent` opens the agent its presets are measured with
-    agent_name = bound_widget(page, bar.selectbox, "Agent", "agent", options=list(AGENTS), raw_link=raw_link,
-                        index=list(AGENTS).index(ENVS[env_name].card.agent), on_change=_agent_changed,
-                        help="; ".join(f"{name}: {cls.title}" for name, cls in AGENTS.items()) + ". The random "
-                             "agent is the floor every metric is read against.")
+    agent_name = ENVS[env_name].card.agent if fix_agent else bound_widget(
+        page, bar.selectbox, "Agent", "agent", options=list(AGENTS), raw_link=raw_link,
+        index=list(AGENTS).index(ENVS[env_name].card.agent), on_change=_agent_changed,
+        help="; ".join(f"{name}: {cls.title}" for name, cls in AGENTS.items()) + ". The random "
+             "agent is the floor every metric is read against.")
     seed = bound_widget(page, bar.number_input, "Seed", "seed", min_value=0, max_value=MAX_SEED, value=0, step=1,
                   raw_link=raw_link, help="Same seed and settings give the same run, replayed from the cache.")
     card = ENVS[env_name].card
@@ -65,8 +67,11 @@ def sidebar_settings(page: str, fix_contrast: bool = False) -> Settings:
     groups = {title: [(row, cls) for row in describe(cls) if row["name"] not in fixed]
               for title, cls in (("Environment parameters", ENVS[env_name].Config),
                                  ("Agent parameters", AGENTS[agent_name].Config),
-                                 ("Training and evaluation", RunLimits))}
-    top = (card.contrast[0] if card.contrast else None, "train_steps")  # the knob that matters, and the budget
+                                 ("Training and evaluation", RunLimits))
+              if not (fix_agent and title == "Agent parameters")}
+    # the knob that matters, the linear agents' representation choice, and the budget
+    top = (card.contrast[0] if card.contrast else None, card.representation[0] if card.representation else None,
+           "train_steps")
     values = {row["name"]: _param_widget(page, bar, row, raw_link, cls, choices=card.choices,
                                          labels=card.parameter_labels)
               for rows in groups.values() for row, cls in rows if row["name"] in top}
@@ -85,8 +90,8 @@ def sidebar_settings(page: str, fix_contrast: bool = False) -> Settings:
     def pick(title):
         return {row["name"]: values[row["name"]] for row, _ in groups[title]}
 
-    return Settings(env_name, agent_name, int(seed), pick("Environment parameters"), pick("Agent parameters"),
-                    pick("Training and evaluation"))
+    return Settings(env_name, agent_name, int(seed), pick("Environment parameters"),
+                    {} if fix_agent else pick("Agent parameters"), pick("Training and evaluation"))
 
 
 def study_settings(page: str, study_name: str, page_keys: tuple[str, ...] = ()) -> StudyRun | None:
@@ -244,6 +249,15 @@ def experiment_presets(page: str, env_name: str) -> None:
     _preset_row(page, env_name, ENVS[env_name].diagnosis_presets)
 
 
+def representation_note(settings: Settings) -> None:
+    """For an agent on hand-made features: what its representation choice (the card's `representation`, at the
+    top of the sidebar) decides of its goal, in two lines under the presets."""
+    card, agent = guide(settings.env_name), AGENTS[settings.agent_name]
+    if card.representation is None or not agent.learns or agent.observation != "features":
+        return
+    st.caption(f"**Same training, different representation** (top of the sidebar). {card.representation[2]}")
+
+
 def explore_presets(page: str, env_name: str) -> None:
     """Explore's buttons: the guide's `presets`, or the two values of its contrast, with its agent."""
     g = guide(env_name)
@@ -276,6 +290,27 @@ def preset_experiments(settings: Settings, include_random: bool) -> list[Experim
     if include_random:  # it does not learn: no training steps, the same test maps
         runs.append(settings.experiment(agent_name="random", train_steps=0, **{name: values[0]}))
     return runs
+
+
+RAW_LEARNER = "neural"  # the general learner that reads only the grid, beside each world's linear agent
+
+
+def representation_experiments(settings: Settings, include_random: bool) -> list[Experiment]:
+    """The world's own (linear) agent on hand-made features and the neural agent on raw observations:
+    the same world, seed, settings and training steps; optionally the random floor. Raises ParamError."""
+    runs = [settings.experiment(), settings.experiment(agent_name=RAW_LEARNER)]
+    if include_random:
+        runs.append(settings.experiment(agent_name="random", train_steps=0))
+    return runs
+
+
+LEARNER_TITLES = {"features": "Hand-made features (linear)", "raw": "Raw grid only (neural network)"}
+
+
+def learner_title(experiment: Experiment) -> str:
+    """What a learning agent reads, in a few words (short enough for a map's title); the random agent: its title."""
+    agent = AGENTS[experiment.agent_name]
+    return LEARNER_TITLES[agent.observation] if agent.learns else agent.title
 
 
 def preset_title(experiment: Experiment) -> str:

@@ -39,6 +39,7 @@ PAGES = (
     ("pages/home.py", "Home", ":material/home:"),
     ("pages/explore.py", "Explore", ":material/science:"),
     ("pages/compare.py", "Preset: failure vs cure", ":material/compare_arrows:"),
+    ("pages/raw.py", "Features vs raw observations", ":material/neurology:"),
     ("pages/tree.py", "Tree gridworld", ":material/park:"),
     ("pages/expressions.py", "Expressions (not RL)", ":material/calculate:"),
     ("pages/diagnose.py", "Diagnose: GMG or gaming?", ":material/troubleshoot:"),

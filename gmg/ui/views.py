@@ -150,14 +150,34 @@ def _story(report: dict) -> str:
     return card.notice if report["config"][parameter] == failure else card.cure_notice
 
 
-def compare_notice(reports: dict[str, dict]) -> str:
-    """Two lines for side-by-side runs: their proxy-goal attribution, and what to look for."""
+def compare_notice(reports: dict[str, dict], story: str | None = None) -> str:
+    """Two lines for side-by-side runs: their proxy-goal attribution, and what to look for (`story`,
+    by default the card's `compare_notice`)."""
     first_report = next(iter(reports.values()))
     shares = "; ".join(f"{title}: **{_proxy_share(report)}**" for title, report in reports.items())
     return (
         f"**What to notice.** P(proxy goal: {first_report['goals']['proxy']}) where the goals come apart "
-        f"on the test maps — {shares}.  \n{guide(first_report['env']).compare_notice}"
+        f"on the test maps — {shares}.  \n{story or guide(first_report['env']).compare_notice}"
     )
+
+
+def side_by_side(page: str, story, runs: list[tuple[str, Experiment]], episode: int, plots_episode: int | None,
+                 policy_at: str, map_height: int, notice: str | None = None) -> None:
+    """Runs ({title, experiment}) on the same test maps: `story` (a container at the top of the page) gets
+    what to notice, the maps on one slider and beside them which goal explains the actions; below
+    follow the metric bars, the policy field, the goal counts and the downloads."""
+    reports = {title: run_summary(run) for title, run in runs}
+    test_maps = tuple((title, run, "test") for title, run in runs)
+    story.markdown(compare_notice(reports, notice))
+    maps, plots = story.columns([5, 3])
+    animation = figure("animation", test_maps, episode, height=map_height, legend_rows=2)
+    show_figure(animation, f"{page}_animation", maps)
+    show_figure(figure("posterior", test_maps, plots_episode, height=map_height, stacked=True), f"{page}_posterior",
+                plots)
+    show_figure(metric_bars(reports), f"{page}_bars")
+    policy_field_section(page, tuple(runs), episode, policy_at)
+    show_figure(figure("goal_counts", test_maps, plots_episode), f"{page}_goal_counts")
+    downloads(page, reports, animation)
 
 
 def _metrics_csv(reports: dict[str, dict]) -> str:
