@@ -33,8 +33,14 @@ def policy_actions(agent, state, obs: dict, rng: np.random.Generator) -> np.ndar
 
 
 def evaluate(env, agent, split: str, episodes: int, rng: np.random.Generator, record: int = 2) -> Rollout:
+    """`episodes` fresh episodes of `split`, the first `record` of them recorded frame by frame."""
+    return play(env, agent, env.reset(rng, episodes, split), split, rng, record)
+
+
+def play(env, agent, state, split: str, rng: np.random.Generator, record: int = 2) -> Rollout:
+    """The agent's evaluation episodes from the batch of states `state` (e.g. a map a visitor edited) on."""
     horizon = env.episode_length(split)
-    state = env.reset(rng, episodes, split)
+    episodes = len(state.t)
     obs = observe(env, agent, state)
     active = np.ones(episodes, dtype=bool)
     names = env.events + env.step_counts

@@ -69,6 +69,7 @@ PAGES = {
     "expressions": Page({"expressions_train_dialogues": "200", "expressions_epochs": "2",
                          "expressions_eval_dialogues": "50"}, trains=True),
     "maze_probe": Page({}),
+    "move": Page({**TINY, "test_episode_length": "20"}, trains=True),
     # an option that is not offered empties the choice (Streamlit's reset): the saved runs themselves stay
     "runs": Page({"owner": OWNER}, setup=(("multiselect", "runs_open", ["saved run"]),), keeps="saved"),
 }

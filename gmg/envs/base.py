@@ -151,6 +151,39 @@ class EpisodicEnv:
         (the policy field: what the agent would do from every cell at that moment)."""
         raise NotImplementedError
 
+    movable: tuple[str, ...] = ()
+    """The state's fields of cells ((B, 2) or (B, K, 2)) a visitor may move on a map ("Move things"), the
+    agent first: e.g. ("agent", "monsters", "apples", "shield_items"). Empty: nothing can be moved."""
+
+    def thing_at(self, state, row: int, cell) -> str | None:
+        """The first of `movable` with a thing at `cell` in row `row` (None: nothing movable there)."""
+        for name in self.movable:
+            if (getattr(state, name)[row].reshape(-1, 2) == np.asarray(cell)).all(1).any():
+                return name
+        return None
+
+    def with_moved(self, state, row: int, source, target):
+        """Row `row` of `state` as a new one-row state, with the thing at cell `source` (the first of `movable`
+        that has one there) moved to cell `target`, which must be empty on the map (`to_ascii` draws "." there).
+        Meant for an episode's start (everything on the map is present). Raises ValueError, with a sentence
+        a visitor can read, when nothing movable is at `source` or `target` is taken."""
+        one = state.rows(slice(row, row + 1)).copy()
+        source, target = (int(source[0]), int(source[1])), (int(target[0]), int(target[1]))
+        if not all(0 <= v < one.size for v in source + target):
+            raise ValueError(f"cells must lie on the {one.size}x{one.size} map")
+        name = self.thing_at(one, 0, source)
+        if name is None:
+            raise ValueError(f"nothing that can be moved is at row {source[0]}, column {source[1]}")
+        if self.to_ascii(one).splitlines()[target[0]][target[1]] != ".":
+            raise ValueError(f"row {target[0]}, column {target[1]} is taken: pick an empty cell")
+        cells = getattr(one, name).reshape(-1, 2)  # a view: the edit lands in the state
+        cells[np.flatnonzero((cells == source).all(1))[0]] = target
+        return self.after_move(one)
+
+    def after_move(self, state):
+        """The one-row state `with_moved` edited, with what follows from positions recomputed (distances)."""
+        return state
+
     def with_object_at(self, state, row: int, cells: np.ndarray):
         """Batch row `row` at its start, once per (N, 2) cell, with the object that matters moved there
         ("Move the object"; only worlds whose card has `object_probe`)."""

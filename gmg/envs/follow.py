@@ -235,6 +235,7 @@ class FollowEnv(EpisodicEnv):
     step_counts = STEP_COUNTS
     feature_names = FEATURE_NAMES
     context_names = CONTEXT_NAMES
+    movable = ("agent", "partner", "tiles")
     state_feature_names = STATE_FEATURE_NAMES
 
     # ---------------------------------------------------------------- reset

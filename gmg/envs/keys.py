@@ -198,6 +198,7 @@ class KeysEnv(EpisodicEnv):
     step_counts = STEP_COUNTS
     feature_names = FEATURE_NAMES
     context_names = CONTEXT_NAMES
+    movable = ("agent", "keys", "chests")
     state_feature_names = STATE_FEATURE_NAMES
 
     # ---------------------------------------------------------------- reset

@@ -127,6 +127,14 @@ class LevelEnv(EpisodicEnv):
     def _decision_squares(self, state: LevelState) -> np.ndarray:
         return state.decision
 
+    movable = ("agent", "obj")
+
+    def after_move(self, state: LevelState) -> LevelState:
+        """The object's distances and the decision square follow the object (walls and the end stay)."""
+        state.obj_dist = bfs_distances(~(state.walls | state.lava), grid.flat(state.obj, state.size), state.size)
+        state.decision = self._decision_squares(state)
+        return state
+
     def with_object_at(self, state: LevelState, row: int, cells: np.ndarray) -> LevelState:
         """Batch row `row` at its start, copied once per cell of (N, 2) `cells`, with the object moved there."""
         one = state.rows(slice(row, row + 1))

@@ -290,6 +290,7 @@ class MonsterEnv(EpisodicEnv):
     step_counts = ("monsters_alive",)
     feature_names = FEATURE_NAMES
     context_names = CONTEXT_NAMES
+    movable = ("agent", "monsters", "apples", "shield_items")
     state_feature_names = STATE_FEATURE_NAMES
 
     def episode_length(self, split: str) -> int:

@@ -32,6 +32,9 @@ ANIMATION_CHROME_PX = 230  # an animation's height not spent on the map: margins
 ANIMATION_TOP_PX = 80  # an animation's top margin: a legend row, then the subplot titles
 LEGEND_ROW_PX = 25  # a further row of a horizontal legend
 SPRITE_CELLS = 0.6  # sprite marker size, in cells
+EDIT_MARGIN_PX = 10  # a clickable map's top and bottom margins: it has no legend or title
+EDIT_CHROME_PX = 2 * EDIT_MARGIN_PX
+PICKED_COLOUR = "#d62728"  # the outline of the thing picked to move
 
 ROLE_COLOURS = {"intended": "#2ca02c", "proxy": "#1f77b4"}
 EVENT_COLOURS = ("#d62728", "#9467bd", "#8c564b", "#e377c2")
@@ -430,6 +433,37 @@ def policy_field_figure(env, panels: list[tuple[str, object, object]], height: i
     fig.update_layout(shapes=shapes)
     style(fig, "Where would the agent go from each cell? (arrow: its best move; dot: stay put)", height)
     fig.update_layout(margin=dict(t=POLICY_TOP_PX))
+    return fig
+
+
+def editable_map_figure(env, state, picked: tuple[int, int] | None, height: int = 340) -> go.Figure:
+    """The one-row `state` as a still map to click on, without a legend (shown beside it by the animation):
+    every cell is an invisible point, so a click anywhere on the map selects its cell; the `picked` cell
+    (a thing chosen to move) is outlined."""
+    rows, cols = _grid_shape(env)
+    fig = make_subplots(1, 1)
+    cell_px = _cell_px(height, EDIT_CHROME_PX, rows)
+    sprites = env.sprites(state)
+    for kind, (symbol, colour, label) in env.sprite_styles.items():
+        positions, shown = sprites[kind]
+        on = positions[0, shown[0]]
+        fig.add_trace(go.Scatter(x=on[:, 1], y=on[:, 0], mode="markers", name=label, showlegend=False,
+                                 marker=_sprite_marker(symbol, colour, SPRITE_CELLS * cell_px), hoverinfo="skip"))
+    cells = np.array([(r, c) for r in range(rows) for c in range(cols)])
+    # the click targets: one square point per cell, drawn last (on top), invisible
+    fig.add_trace(go.Scatter(x=cells[:, 1], y=cells[:, 0], mode="markers", showlegend=False, name="cell",
+                             marker=dict(symbol="square", size=cell_px * 0.9, color="#000000", opacity=0),
+                             selected=dict(marker=dict(opacity=0)), unselected=dict(marker=dict(opacity=0)),
+                             hovertemplate="row %{y}, column %{x}<extra></extra>"))
+    shapes = _grid_shapes(env.background(state), rows, cols, "")
+    if picked is not None:
+        r, c = picked
+        shapes.append(dict(type="rect", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5, xref="x", yref="y",
+                           line=dict(color=PICKED_COLOUR, width=4)))
+    _map_axes(fig, 0, rows, cols, bottom=rows - 0.5)
+    fig.update_layout(shapes=shapes, clickmode="event+select", dragmode=False, showlegend=False)
+    style(fig, "", height)
+    fig.update_layout(margin=dict(l=5, r=5, t=EDIT_MARGIN_PX, b=EDIT_MARGIN_PX))
     return fig
 
 

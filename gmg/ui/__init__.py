@@ -9,6 +9,7 @@ the names below.
 """
 
 from .links import bound_widget, defaults, page_toggle, report_unknown_link_keys
+from .moves import move_things
 from .runs import describe_run, history_picker, job_queue, shown_runs, training_controls
 from .saved import open_saved, run_owner, run_store, save_run_control
 from .settings import (Settings, experiment_presets, explore_presets, moment_control, policy_moment_control,
@@ -22,7 +23,7 @@ from .views import (compare_notice, downloads, figure, learned_weights, metric_b
                     policy_field_section, run_summary, side_by_side, study_diagnosis, study_downloads, what_to_notice)
 
 __all__ = [
-    "guide", "bound_widget", "defaults", "page_toggle", "report_unknown_link_keys",
+    "guide", "bound_widget", "move_things", "defaults", "page_toggle", "report_unknown_link_keys",
     "describe_run", "history_picker", "job_queue", "shown_runs", "training_controls", "open_saved", "run_owner",
     "run_store", "save_run_control", "Settings", "experiment_presets", "explore_presets", "moment_control",
     "policy_moment_control", "learner_title", "representation_experiments", "representation_note", "preset_buttons", "preset_experiments", "preset_title", "seeds_control",

@@ -29,7 +29,8 @@ WAIT_POLL_SECONDS = 3.0
 LIMIT_NAMES = tuple(f.name for f in dataclasses.fields(RunLimits))
 OWNER_KEY = "owner"  # link parameter: the visitor's key to their saved runs (run_owner)
 # link parameters of page widgets that are not settings of the run
-PAGE_LINK_KEYS = ("episode", "plots", "random", "policy_at", "seeds")
+MOVES_KEY = "moves"  # the things a visitor moved on a test map (gmg.ui.moves)
+PAGE_LINK_KEYS = ("episode", "plots", "random", "policy_at", "seeds", MOVES_KEY)
 PAGE_CONFIG = dict(page_title="Goal misgeneralization explorer", page_icon=":material/explore:", layout="wide")
 # Streamlit leaves 6rem above a page's title; the toolbar it clears needs half that (style only: the
 # style sheet takes no room on the page)
@@ -46,6 +47,7 @@ PAGES = (
     ("pages/seeds.py", "Seed variance", ":material/scatter_plot:"),
     ("pages/sweep.py", "Sweep: diversity vs GMG", ":material/ssid_chart:"),
     ("pages/maze_probe.py", "Move the cheese (or coin)", ":material/grid_on:"),
+    ("pages/move.py", "Move things on the map", ":material/pan_tool:"),
     ("pages/runs.py", "Saved runs", ":material/folder_open:"),
 )
 
