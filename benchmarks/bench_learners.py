@@ -18,10 +18,9 @@ from common import exit_with, machine_line, seeds_arguments  # noqa: I001  (sets
 import os  # noqa: E402
 import statistics  # noqa: E402
 
+from gmg.agents import RAW_LEARNER  # noqa: E402
 from gmg.envs import ENVS  # noqa: E402
 from gmg.train import Experiment, train  # noqa: E402
-
-RAW_LEARNER = "neural"
 
 
 def timed(world: str, agent: str, seed: int) -> tuple[float, int]:

@@ -1,7 +1,9 @@
 """The presets that ship with the app: every world's failure and cure, trained ahead of time.
 
 `python -m gmg bundle` trains each episodic world's two preset runs (its card's `contrast`, with
-the card's agent, seed 0, every other setting at its default) and writes them as saved runs
+the card's agent, seed 0, every other setting at its default) and the neural agent on raw observations
+with the defaults (the "Features vs raw observations" page's right-hand run: about a minute or more to
+train, so a visitor should not wait for it), and writes them as saved runs
 (gmg.storage: run.json and agent.npz, no pickle) to `gmg/bundled/<env>/<parameter>-<value>/`,
 each with its evaluation as recorded (`rollouts.npz`: per-step events, rewards and goal
 likelihoods of every evaluation episode, and the frames of the app's recorded episodes). A
@@ -27,6 +29,7 @@ from typing import Callable
 
 import numpy as np
 
+from .agents import RAW_LEARNER
 from .envs import ENVS
 from .experiment import RECORDED_EPISODES, SPLITS, RunResult
 from .jobs import EXPERIMENT_RUNNER, run_parallel
@@ -42,8 +45,9 @@ ROLLOUTS = "rollouts.npz"
 
 
 def preset_experiments(overrides: dict | None = None) -> list[Experiment]:
-    """Every episodic world's failure and cure (its card's contrast) at seed 0 with the card's agent;
-    `overrides` (parameter -> raw value, e.g. a shorter training) apply to every run."""
+    """Every episodic world's failure and cure (its card's contrast) at seed 0 with the card's agent, and the
+    raw-observation learner with the defaults (the failure setting: the "Features vs raw observations"
+    page); `overrides` (parameter -> raw value, e.g. a shorter training) apply to every run."""
     runs = []
     for env_name, env_cls in ENVS.items():
         if env_cls.card.contrast is None:
@@ -51,13 +55,16 @@ def preset_experiments(overrides: dict | None = None) -> list[Experiment]:
         parameter, values = env_cls.card.contrast
         runs += [Experiment.build(env_name, env_cls.card.agent, SEED, {**(overrides or {}), parameter: value})
                  for value in values]
+        runs.append(Experiment.build(env_name, RAW_LEARNER, SEED, dict(overrides or {})))
     return runs
 
 
 def run_folder_name(experiment: Experiment) -> str:
-    """'monster/train_episode_length-25': the world, then the preset parameter and its value."""
+    """'monster/train_episode_length-25': the world, then the preset parameter and its value (prefixed by the
+    agent's name when it is not the card's: 'monster/neural-train_episode_length-25')."""
     parameter, _ = ENVS[experiment.env_name].card.contrast
-    return f"{experiment.env_name}/{parameter}-{experiment.config_dict()[parameter]}"
+    agent = "" if experiment.agent_name == ENVS[experiment.env_name].card.agent else f"{experiment.agent_name}-"
+    return f"{experiment.env_name}/{agent}{parameter}-{experiment.config_dict()[parameter]}"
 
 
 def write_bundle(folder: Path, experiments: list[Experiment], workers: int = 1,

@@ -168,7 +168,8 @@ def test_preset_trains_both_agents_and_the_random_floor_side_by_side(fast_overri
     at = wait_for_training(open_page("pages/compare.py", **fast_overrides, random="true"))
     assert_clean(at)
     [animation] = animations(at)
-    assert {trace["xaxis"] for trace in animation["data"]} == {"x", "x2", "x3"}
+    # three maps (x, x2, x3) and, beside them, each run's goal posterior (x4, x5, x6)
+    assert {trace["xaxis"] for trace in animation["data"]} == {"x", "x2", "x3", "x4", "x5", "x6"}
     titles = [a["text"] for a in animation["layout"]["annotations"]]
     assert any("Trained on 25-step episodes" in t for t in titles)
     assert any("Trained on 200-step episodes" in t for t in titles)

@@ -61,7 +61,8 @@ def test_moves_read_from_a_link_and_written_back():
 
 def replay(name, parameter_value, moves):
     knob = ENVS[name].card.contrast[0]
-    [experiment] = [e for e in preset_experiments() if e.env_name == name and e.config_dict()[knob] == parameter_value]
+    [experiment] = [e for e in preset_experiments() if e.env_name == name and e.config_dict()[knob] == parameter_value
+                    and e.agent_name == ENVS[name].card.agent]
     result = bundled_run(experiment)
     env, agent = result.env, result.trained.agent
     state = result.rollouts["test"].frames[0].rows(slice(0, 1))

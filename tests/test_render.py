@@ -28,6 +28,24 @@ def test_animation_has_two_synced_maps_with_one_frame_per_step(animation, fast_r
     assert play.label == "Play" and play.args[1]["frame"]["redraw"] is False
 
 
+def test_the_posterior_beside_the_maps_has_a_time_line_that_follows_the_slider(fast_result):
+    env, rollout = fast_result.env, fast_result.rollouts["test"]
+    panels = [("A", rollout), ("B", rollout)]
+    story = render.trajectory_animation(env, panels, episode=1, posterior={"episode": None, "split_label": "apart"})
+    dynamic = 2 * (len(env.sprite_styles) + 2)
+    lines = [story.data[dynamic + p] for p in range(2)]  # right after the maps' dynamic traces
+    assert [line.xaxis for line in lines] == ["x3", "x4"]  # one per posterior, in the column beside the maps
+    for frame in story.frames:
+        assert list(frame.traces) == list(range(dynamic + 2))
+        for line in frame.data[dynamic:]:
+            assert list(line.x) == [int(frame.name)] * 2 and list(line.y) == [0, 1]
+    areas = [trace for trace in story.data if trace.stackgroup]
+    assert {trace.xaxis for trace in areas} == {"x3", "x4"} and len(areas) == 2 * len(env.goals)
+    # the maps' grid stays whole beside the posteriors' split marks
+    plain = render.trajectory_animation(env, panels, episode=1)
+    assert len(story.layout.shapes) >= len(plain.layout.shapes)
+
+
 def test_animation_is_drawn_with_shapes_fixed_axes_and_marker_symbols(animation, fast_result):
     size = fast_result.env.config.size
     assert not any(trace.type == "heatmap" for trace in animation.data)  # it would vanish under redraw=False

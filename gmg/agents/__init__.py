@@ -6,3 +6,5 @@ from .neural import NeuralAgent
 from .random_agent import RandomAgent
 
 AGENTS = {cls.name: cls for cls in (LinearQAgent, ExploreQAgent, NeuralAgent, RandomAgent)}
+# the general learner that reads only the raw observation, shown beside each world's linear agent
+RAW_LEARNER = NeuralAgent.name

@@ -40,6 +40,8 @@ ROLE_COLOURS = {"intended": "#2ca02c", "proxy": "#1f77b4"}
 EVENT_COLOURS = ("#d62728", "#9467bd", "#8c564b", "#e377c2")
 RUN_COLOURS = ("#e45756", "#4c78a8", "#9d9d9d", "#f58518", "#72b7b2")
 SPLIT_LINE = dict(color="#555555", width=1.5, dash="dot")
+TIME_LINE = dict(color="#111111", width=2)  # the step the animation shows, on a posterior beside the maps
+POSTERIOR_COLUMN = 0.9  # the posteriors' column width beside the maps, in maps' widths
 FONT = dict(family="Source Sans Pro, Arial, sans-serif", size=13)
 
 
@@ -95,8 +97,9 @@ def episode_end(rollout, episode: int) -> int:
     return int(rollout.active[episode].sum())
 
 
-def _split_note(env, rollout, episode, split_label) -> tuple[float | None, str]:
-    """Where to mark that the goals came apart (median over episodes when averaging) and a subtitle."""
+def _split_note(env, rollout, episode, split_label, short: bool = False) -> tuple[float | None, str]:
+    """Where to mark that the goals came apart (median over episodes when averaging) and a subtitle
+    (`short`: without the share of episodes, for a narrow column)."""
     steps = goal_split_steps(env, rollout)
     if episode is not None:
         if steps[episode] < 0:
@@ -106,7 +109,8 @@ def _split_note(env, rollout, episode, split_label) -> tuple[float | None, str]:
     if not len(happened):
         return None, f"{split_label}: never"
     x = float(np.median(happened))
-    return x, f"{split_label}: median t={x:g}, in {len(happened) / len(steps):.0%} of episodes"
+    share = "" if short else f", in {len(happened) / len(steps):.0%} of episodes"
+    return x, f"{split_label}: median t={x:g}{share}"
 
 
 def _goal_subplots(env, panels, episode, split_label, stacked: bool = False) -> go.Figure:
@@ -190,9 +194,13 @@ def trajectory_animation(
     trail: int = 6,
     height: int = 600,
     legend_rows: int | None = None,
+    posterior: dict | None = None,
 ) -> go.Figure:
     """One figure, one map per (title, rollout) panel, all driven by one slider and Play/Pause.
     `legend_rows`: the rows the legend takes at the width it is shown (None: 2 with walls or lava, else 1).
+    `posterior` ({"episode": None (mean over episodes) or an episode, "split_label": ...}): beside the maps,
+    one above the other, each panel's goal posterior over time (as `posterior_figure`), with a line at
+    the step the slider shows, which moves with the slider and the Play button.
 
     Frames are client-side (`redraw: False`): the grid is layout shapes, sprites are scatter traces
     whose points move. A panel whose episode is shorter than the longest holds its last frame
@@ -207,7 +215,16 @@ def trajectory_animation(
     for (title, rollout), end in zip(panels, ends):
         note = f" · last frame held after t={end}" if end < horizon else ""
         titles.append(f"<b>{title}</b><br><sup>{rollout.episode_length}-step episode{note}</sup>")
-    fig = make_subplots(1, len(panels), subplot_titles=titles, horizontal_spacing=0.04)
+    n = len(panels)
+    if posterior is None:
+        fig = make_subplots(1, n, subplot_titles=titles, horizontal_spacing=0.04)
+    else:  # the maps span every row of the last column, where the posteriors stand one above the other
+        notes = [_split_note(env, rollout, posterior["episode"], posterior["split_label"], short=True)
+                 for rollout in rollouts]
+        fig = make_subplots(
+            n, n + 1, specs=[[{"rowspan": n}] * n + [{}]] + [[None] * n + [{}] for _ in range(n - 1)],
+            column_widths=[1.0] * n + [POSTERIOR_COLUMN], horizontal_spacing=0.04, vertical_spacing=0.2,
+            subplot_titles=titles + [f"<b>{title}</b><br><sup>{note}</sup>" for (title, _), (_, note) in zip(panels, notes)])
 
     marker_px = SPRITE_CELLS * _cell_px(height, ANIMATION_CHROME_PX, rows + STATUS_ROWS)
     per_panel = [_panel_traces(env, r, episode, times, trail) for r in rollouts]
@@ -235,14 +252,31 @@ def trajectory_animation(
         shapes += _grid_shapes(env.background(rollouts[p].frames[0].rows(slice(episode, episode + 1))), rows, cols, axis)
         _map_axes(fig, p, rows, cols, bottom=rows - 0.5 + STATUS_ROWS)
 
+    markers, split_lines = [], []  # the posteriors' time lines (dynamic traces right after the maps') and split marks
+    if posterior is not None:
+        for p in range(n):
+            fig.add_trace(go.Scatter(x=[0, 0], y=[0, 1], mode="lines", line=TIME_LINE, showlegend=False,
+                                     hoverinfo="skip"), p + 1, n + 1)
+        markers = [[{"x": [t, t], "y": [0, 1]}] * n for t in times]
+        for p, (rollout, (x, _)) in enumerate(zip(rollouts, notes)):
+            if x is not None:  # a shape of its own: the maps' grid shapes replace the layout's shapes below
+                axis = n + 1 + p
+                split_lines.append(dict(type="line", x0=x, x1=x, y0=0, y1=1, xref=f"x{axis}", yref=f"y{axis} domain",
+                                        line=SPLIT_LINE))
+            # no axis titles: the slider's step label sits under the last one, the maps' legend names the areas
+            _add_posterior(fig, env, rollout, posterior["episode"], POSTERIOR_WINDOW, p, {"row": p + 1, "col": n + 1},
+                           axis_title=False)
+        if any(x is not None for x, _ in notes):
+            fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line=SPLIT_LINE,
+                                     name=posterior["split_label"]), 1, n + 1)
     static_kinds = _background_legend(fig, env, rollouts[0].frames[0].rows(slice(episode, episode + 1)))
     frames = [
-        {"name": str(t), "data": [trace for traces in per_panel for trace in traces[i]],
-         "traces": list(range(n_dynamic * len(panels)))}
+        {"name": str(t), "data": [trace for traces in per_panel for trace in traces[i]] + (markers[i] if markers else []),
+         "traces": list(range(n_dynamic * n + (n if markers else 0)))}
         for i, t in enumerate(times)
     ]
     fig.frames = frames
-    fig.update_layout(shapes=shapes, **player_controls(frames, "step t = "))
+    fig.update_layout(shapes=shapes + split_lines, **player_controls(frames, "step t = "))
     style(fig, "", height)
     # walls and lava lengthen the legend: at 1280 px it wraps, and its second row needs room above the titles
     legend_rows = legend_rows or (2 if static_kinds else 1)
@@ -497,20 +531,8 @@ def posterior_figure(env, panels, episode: int | None = None, window: int = POST
     (side by side, or `stacked` for a narrow column)."""
     fig = _goal_subplots(env, panels, episode, split_label, stacked)
     for p, (_, rollout) in enumerate(panels):
-        posterior = goals.windowed_posterior(rollout.goal_loglik, window)
-        steps = np.arange(1, rollout.episode_length + 1)
-        for role, goal in env.goals.items():
-            fig.add_trace(
-                go.Scatter(x=steps, y=_episode_view(posterior[goal], rollout.active, episode), mode="lines",
-                           stackgroup=f"posterior{p}", name=goal_label(env, role), legendgroup=role,
-                           showlegend=p == 0, line=dict(color=ROLE_COLOURS[role], width=1)),
-                **_subplot(p, stacked),
-            )
-        last = p == len(panels) - 1 or not stacked
-        # up to the step the longest episode ran (episodes that end early leave no empty tail)
-        fig.update_xaxes(title_text="step in episode" if last else None,
-                         range=[1, max(2, int(rollout.active.any(0).sum()))], **_subplot(p, stacked))
-    fig.update_yaxes(range=[0, 1], tickformat=".0%")
+        _add_posterior(fig, env, rollout, episode, window, p, _subplot(p, stacked),
+                       axis_title=p == len(panels) - 1 or not stacked)
     fig.update_yaxes(title_text=f"P(goal | last {window} actions)", col=1, row=None if stacked else 1)
     scope = "mean over all episodes" if episode is None else f"episode {episode + 1}"
     if not stacked:
@@ -518,6 +540,24 @@ def posterior_figure(env, panels, episode: int | None = None, window: int = POST
     style(fig, f"Which goal? ({scope})", height)
     # in a narrow column the legend wraps to three rows: the subplots start below them
     return fig.update_layout(margin=dict(t=STACKED_TOP_PX))
+
+
+def _add_posterior(fig: go.Figure, env, rollout, episode: int | None, window: int, p: int, cell: dict,
+                   axis_title: bool) -> None:
+    """Panel `p`'s P(goal | last `window` actions) as stacked areas in subplot `cell` ({row, col})."""
+    posterior = goals.windowed_posterior(rollout.goal_loglik, window)
+    steps = np.arange(1, rollout.episode_length + 1)
+    for role, goal in env.goals.items():
+        fig.add_trace(
+            go.Scatter(x=steps, y=_episode_view(posterior[goal], rollout.active, episode), mode="lines",
+                       stackgroup=f"posterior{p}", name=goal_label(env, role), legendgroup=role,
+                       showlegend=p == 0, line=dict(color=ROLE_COLOURS[role], width=1)),
+            **cell,
+        )
+    # up to the step the longest episode ran (episodes that end early leave no empty tail)
+    fig.update_xaxes(title_text="step in episode" if axis_title else None,
+                     range=[1, max(2, int(rollout.active.any(0).sum()))], **cell)
+    fig.update_yaxes(range=[0, 1], tickformat=".0%", **cell)
 
 
 # ---------------------------------------------------------------- training and comparison

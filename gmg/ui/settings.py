@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from .. import caps
-from ..agents import AGENTS
+from ..agents import AGENTS, RAW_LEARNER
 from ..envs import ENVS
 from ..params import ParamError, describe
 from ..studies import STUDIES, StudyRun
@@ -290,9 +290,6 @@ def preset_experiments(settings: Settings, include_random: bool) -> list[Experim
     if include_random:  # it does not learn: no training steps, the same test maps
         runs.append(settings.experiment(agent_name="random", train_steps=0, **{name: values[0]}))
     return runs
-
-
-RAW_LEARNER = "neural"  # the general learner that reads only the grid, beside each world's linear agent
 
 
 def representation_experiments(settings: Settings, include_random: bool) -> list[Experiment]:

@@ -35,21 +35,25 @@ Panel = tuple[str, Experiment, str]  # (title, run, split)
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def figure(kind: str, panels: tuple[Panel, ...], episode: int | None = None, height: int | None = None,
-           legend_rows: int | None = None, stacked: bool = False) -> go.Figure:
+           legend_rows: int | None = None, stacked: bool = False, plots_episode: int | None = None) -> go.Figure:
     """A figure over stored runs, built once per server and shared: treat it as read-only.
 
-    kind: "animation" (synced maps; `episode` picks the recorded episode), "goal_counts" or
-    "posterior" (`episode` None averages over every evaluated episode); `height` in px (None: the figure's own);
-    `legend_rows`: the animation's legend rows at the width it is shown (gmg.render.trajectory_animation);
-    `stacked`: the posterior's panels one above the other, for a narrow column.
+    kind: "animation" (synced maps; `episode` picks the recorded episode), "story" (the same maps with
+    each panel's goal posterior beside them, `plots_episode` as for "posterior", and a time line that
+    follows the slider), "goal_counts" or "posterior" (`episode` None averages over every evaluated
+    episode); `height` in px (None: the figure's own); `legend_rows`: the animation's legend rows at the
+    width it is shown (gmg.render.trajectory_animation); `stacked`: the posterior's panels one above the
+    other, for a narrow column.
     """
     store = result_store()
     env = store.get(panels[0][1]).env
     rollouts = [(title, store.get(experiment).rollouts[split]) for title, experiment, split in panels]
     split_label = guide(env.name).split_label
     size = {} if height is None else {"height": height}
-    if kind == "animation":
-        return render.trajectory_animation(env, rollouts, episode or 0, legend_rows=legend_rows, **size)
+    if kind in ("animation", "story"):
+        posterior = {"episode": plots_episode, "split_label": split_label} if kind == "story" else None
+        return render.trajectory_animation(env, rollouts, episode or 0, legend_rows=legend_rows, posterior=posterior,
+                                           **size)
     if kind == "goal_counts":
         return render.goal_count_figure(env, rollouts, episode, split_label, **size)
     if kind == "posterior":
@@ -169,11 +173,9 @@ def side_by_side(page: str, story, runs: list[tuple[str, Experiment]], episode: 
     reports = {title: run_summary(run) for title, run in runs}
     test_maps = tuple((title, run, "test") for title, run in runs)
     story.markdown(compare_notice(reports, notice))
-    maps, plots = story.columns([5, 3])
-    animation = figure("animation", test_maps, episode, height=map_height, legend_rows=2)
-    show_figure(animation, f"{page}_animation", maps)
-    show_figure(figure("posterior", test_maps, plots_episode, height=map_height, stacked=True), f"{page}_posterior",
-                plots)
+    # one figure: the maps on one slider, each run's goal posterior beside them with a line at the step shown
+    animation = figure("story", test_maps, episode, height=map_height, legend_rows=2, plots_episode=plots_episode)
+    show_figure(animation, f"{page}_animation", story)
     show_figure(metric_bars(reports), f"{page}_bars")
     policy_field_section(page, tuple(runs), episode, policy_at)
     show_figure(figure("goal_counts", test_maps, plots_episode), f"{page}_goal_counts")
