@@ -46,6 +46,19 @@ def test_the_posterior_beside_the_maps_has_a_time_line_that_follows_the_slider(f
     assert len(story.layout.shapes) >= len(plain.layout.shapes)
 
 
+def test_an_animation_opens_at_the_step_a_click_on_the_posterior_asked_for(fast_result):
+    env, rollout = fast_result.env, fast_result.rollouts["test"]
+    story = render.trajectory_animation(env, [("A", rollout)], episode=1, start=7,
+                                        posterior={"episode": None, "split_label": "apart"})
+    slider = story.layout.sliders[0]
+    assert slider.steps[slider.active].label == "7"
+    opened = story.frames[slider.active]
+    for index, trace in zip(opened.traces, opened.data):  # the figure's traces are that frame's
+        assert story.data[index].x == trace.x and story.data[index].text == trace.text
+    targets = [t for t in story.data if t.hovertemplate and "click" in t.hovertemplate]
+    assert len(targets) == 1 and list(targets[0].x) == list(range(1, rollout.episode_length + 1))
+
+
 def test_animation_is_drawn_with_shapes_fixed_axes_and_marker_symbols(animation, fast_result):
     size = fast_result.env.config.size
     assert not any(trace.type == "heatmap" for trace in animation.data)  # it would vanish under redraw=False

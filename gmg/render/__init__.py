@@ -195,6 +195,7 @@ def trajectory_animation(
     height: int = 600,
     legend_rows: int | None = None,
     posterior: dict | None = None,
+    start: int = 0,
 ) -> go.Figure:
     """One figure, one map per (title, rollout) panel, all driven by one slider and Play/Pause.
     `legend_rows`: the rows the legend takes at the width it is shown (None: 2 with walls or lava, else 1).
@@ -204,7 +205,8 @@ def trajectory_animation(
 
     Frames are client-side (`redraw: False`): the grid is layout shapes, sprites are scatter traces
     whose points move. A panel whose episode is shorter than the longest holds its last frame
-    and says so in its subtitle and status line.
+    and says so in its subtitle and status line. The figure opens at step `start` (the first drawn step
+    from there; a click on a posterior's time asks for it).
     """
     rollouts = [rollout for _, rollout in panels]
     ends = [episode_end(r, episode) for r in rollouts]
@@ -266,9 +268,17 @@ def trajectory_animation(
             # no axis titles: the slider's step label sits under the last one, the maps' legend names the areas
             _add_posterior(fig, env, rollout, posterior["episode"], POSTERIOR_WINDOW, p, {"row": p + 1, "col": n + 1},
                            axis_title=False)
+            # click targets: an invisible point per step (a line or an area cannot be clicked), the maps go there
+            steps = np.arange(1, rollout.episode_length + 1)
+            fig.add_trace(go.Scatter(x=steps, y=np.full(len(steps), 0.5), mode="markers", showlegend=False,
+                                     marker=dict(size=40, symbol="line-ns", opacity=0, line=dict(width=4)),
+                                     selected=dict(marker=dict(opacity=0)), unselected=dict(marker=dict(opacity=0)),
+                                     hovertemplate="step %{x}: click to show it on the maps<extra></extra>"),
+                          p + 1, n + 1)
         if any(x is not None for x, _ in notes):
             fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line=SPLIT_LINE,
                                      name=posterior["split_label"]), 1, n + 1)
+        fig.update_layout(clickmode="event+select")  # a click on a posterior's point reports its time
     static_kinds = _background_legend(fig, env, rollouts[0].frames[0].rows(slice(episode, episode + 1)))
     frames = [
         {"name": str(t), "data": [trace for traces in per_panel for trace in traces[i]] + (markers[i] if markers else []),
@@ -276,7 +286,11 @@ def trajectory_animation(
         for i, t in enumerate(times)
     ]
     fig.frames = frames
-    fig.update_layout(shapes=shapes + split_lines, **player_controls(frames, "step t = "))
+    shown = next((i for i, t in enumerate(times) if t >= start), len(times) - 1)
+    if shown:  # the dynamic traces as that frame draws them
+        for index, trace in zip(frames[shown]["traces"], frames[shown]["data"]):
+            fig.data[index].update(trace)
+    fig.update_layout(shapes=shapes + split_lines, **player_controls(frames, "step t = ", active=shown))
     style(fig, "", height)
     # walls and lava lengthen the legend: at 1280 px it wraps, and its second row needs room above the titles
     legend_rows = legend_rows or (2 if static_kinds else 1)
@@ -320,8 +334,9 @@ def map_animation(rows: int, cols: int, styles: dict, frames: list[dict], status
     return fig
 
 
-def player_controls(frames: list[dict], prefix: str) -> dict:
-    """Layout for Play / Pause / Restart buttons and a slider over client-side `frames` (named by their step)."""
+def player_controls(frames: list[dict], prefix: str, active: int = 0) -> dict:
+    """Layout for Play / Pause / Restart buttons and a slider over client-side `frames` (named by their step),
+    its handle on frame `active`."""
     still = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate", "transition": {"duration": 0}}
     return dict(
         updatemenus=[dict(
@@ -336,7 +351,7 @@ def player_controls(frames: list[dict], prefix: str) -> dict:
             ],
         )],
         sliders=[dict(
-            active=0, x=0.2, len=0.8, y=0.0, yanchor="top", pad=dict(t=8),
+            active=active, x=0.2, len=0.8, y=0.0, yanchor="top", pad=dict(t=8),
             # the current step at the slider's right end: at its left the buttons covered it at 1280 px
             currentvalue=dict(prefix=prefix, xanchor="right", font=dict(size=14, color="#333333")),
             # one tick per frame: hide their labels, the current value says where we are

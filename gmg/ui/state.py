@@ -136,11 +136,14 @@ def navigation_links() -> None:
     st.sidebar.divider()
 
 
-def show_figure(fig: go.Figure, key: str, container=None) -> None:
+def show_figure(fig: go.Figure, key: str, container=None, on_click: bool = False):
     """Figures keep their own styling (theme=None), so the app and the HTML downloads look alike. No
     plotly toolbar: it covered the titles; a drag still zooms, a double click resets, and each page's
-    downloads hold the figures."""
-    (container or st).plotly_chart(fig, key=key, theme=None, config={"displaylogo": False, "displayModeBar": False})
+    downloads hold the figures. `on_click`: a click on a point reruns the page and the chart's state
+    (returned) holds the point."""
+    select = {"on_select": "rerun", "selection_mode": "points"} if on_click else {}
+    return (container or st).plotly_chart(fig, key=key, theme=None, **select,
+                                          config={"displaylogo": False, "displayModeBar": False})
 
 
 def checked(make):

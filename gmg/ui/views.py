@@ -35,13 +35,14 @@ Panel = tuple[str, Experiment, str]  # (title, run, split)
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def figure(kind: str, panels: tuple[Panel, ...], episode: int | None = None, height: int | None = None,
-           legend_rows: int | None = None, stacked: bool = False, plots_episode: int | None = None) -> go.Figure:
+           legend_rows: int | None = None, stacked: bool = False, plots_episode: int | None = None,
+           start: int = 0) -> go.Figure:
     """A figure over stored runs, built once per server and shared: treat it as read-only.
 
     kind: "animation" (synced maps; `episode` picks the recorded episode), "story" (the same maps with
     each panel's goal posterior beside them, `plots_episode` as for "posterior", and a time line that
-    follows the slider), "goal_counts" or "posterior" (`episode` None averages over every evaluated
-    episode); `height` in px (None: the figure's own); `legend_rows`: the animation's legend rows at the
+    follows the slider; it opens at step `start`), "goal_counts" or "posterior" (`episode` None averages
+    over every evaluated episode); `height` in px (None: the figure's own); `legend_rows`: the animation's legend rows at the
     width it is shown (gmg.render.trajectory_animation); `stacked`: the posterior's panels one above the
     other, for a narrow column.
     """
@@ -53,7 +54,7 @@ def figure(kind: str, panels: tuple[Panel, ...], episode: int | None = None, hei
     if kind in ("animation", "story"):
         posterior = {"episode": plots_episode, "split_label": split_label} if kind == "story" else None
         return render.trajectory_animation(env, rollouts, episode or 0, legend_rows=legend_rows, posterior=posterior,
-                                           **size)
+                                           start=start, **size)
     if kind == "goal_counts":
         return render.goal_count_figure(env, rollouts, episode, split_label, **size)
     if kind == "posterior":
@@ -165,6 +166,13 @@ def compare_notice(reports: dict[str, dict], story: str | None = None) -> str:
     )
 
 
+def _clicked_step(chart_state, first_posterior_trace: int) -> int | None:
+    """The step of the posterior point a click selected (points of the maps' traces do not count)."""
+    points = chart_state.get("selection", {}).get("points", []) if chart_state else []
+    steps = [int(round(p["x"])) for p in points if p.get("curve_number", -1) >= first_posterior_trace]
+    return steps[-1] if steps else None
+
+
 def side_by_side(page: str, story, runs: list[tuple[str, Experiment]], episode: int, plots_episode: int | None,
                  policy_at: str, map_height: int, notice: str | None = None) -> None:
     """Runs ({title, experiment}) on the same test maps: `story` (a container at the top of the page) gets
@@ -173,9 +181,17 @@ def side_by_side(page: str, story, runs: list[tuple[str, Experiment]], episode: 
     reports = {title: run_summary(run) for title, run in runs}
     test_maps = tuple((title, run, "test") for title, run in runs)
     story.markdown(compare_notice(reports, notice))
-    # one figure: the maps on one slider, each run's goal posterior beside them with a line at the step shown
-    animation = figure("story", test_maps, episode, height=map_height, legend_rows=2, plots_episode=plots_episode)
-    show_figure(animation, f"{page}_animation", story)
+    # one figure: the maps on one slider, each run's goal posterior beside them with a line at the step shown;
+    # a click on a posterior's time opens the maps at that step
+    start_key = f"{page}_start"
+    animation = figure("story", test_maps, episode, height=map_height, legend_rows=2, plots_episode=plots_episode,
+                       start=st.session_state.get(start_key, 0))
+    clicked = show_figure(animation, f"{page}_animation", story, on_click=True)
+    dynamic_traces = len(runs) * (len(result_store().get(runs[0][1]).env.sprite_styles) + 3)  # sprites, trail, status, line
+    step = _clicked_step(clicked, first_posterior_trace=dynamic_traces)
+    if step is not None and step != st.session_state.get(start_key, 0):
+        st.session_state[start_key] = step
+        st.rerun()
     show_figure(metric_bars(reports), f"{page}_bars")
     policy_field_section(page, tuple(runs), episode, policy_at)
     show_figure(figure("goal_counts", test_maps, plots_episode), f"{page}_goal_counts")
