@@ -5,6 +5,7 @@ import streamlit as st
 from gmg import render, ui
 
 PAGE = "explore"
+STORY_HEIGHT = 560  # the training and test maps on one slider, their goal posteriors beside them
 
 ui.init_state()
 ui.navigation_links()
@@ -15,7 +16,6 @@ st.caption(
 )
 settings = ui.sidebar_settings(PAGE)
 ui.explore_presets(PAGE, settings.env_name)
-ui.representation_note(settings)
 episode, plots_episode = ui.view_controls(PAGE)
 policy_at = ui.policy_moment_control(PAGE, settings.env_name)
 ui.history_picker()
@@ -30,12 +30,11 @@ report = ui.run_summary(run)
 
 ui.metric_row(report)
 maps = (("Training distribution", run, "train"), ("Test distribution", run, "test"))
-animation = ui.figure("animation", maps, episode)
-ui.show_figure(animation, "explore_animation")
+animation = ui.story_figure(PAGE, maps, episode, plots_episode, height=STORY_HEIGHT)
 st.markdown(ui.what_to_notice(report))
+ui.representation_note(settings)
 ui.policy_field_section(PAGE, (("Test distribution", run),), episode, policy_at)
 ui.show_figure(ui.figure("goal_counts", maps, plots_episode), "explore_goal_counts")
-ui.show_figure(ui.figure("posterior", maps, plots_episode), "explore_posterior")
 ui.show_figure(render.learning_curve_figure(result.env, result.trained.curve, run.limits.train_steps),
                "explore_learning_curve")
 ui.learned_weights(result)

@@ -58,11 +58,12 @@ def test_explore_trains_on_arrival_and_shows_the_synced_maps_and_goal_plots(fast
     at = wait_for_training(open_page("pages/explore.py", **fast_overrides))
     assert_clean(at)
     [animation] = animations(at)
-    assert {trace["xaxis"] for trace in animation["data"]} == {"x", "x2"}
+    # the training and test maps (x, x2) and, beside them, their goal posteriors (x3, x4)
+    assert {trace["xaxis"] for trace in animation["data"]} == {"x", "x2", "x3", "x4"}
     assert len(animation["frames"]) == 201 and len(animation["layout"]["sliders"][0]["steps"]) == 201
+    assert sum(1 for trace in animation["data"] if trace.get("stackgroup")) == 2 * 2  # two goals per posterior
     titles = [fig["layout"].get("title", {}).get("text", "") for fig in figures(at)]
     assert any(t.startswith("What did the agent collect") for t in titles)
-    assert any(t.startswith("Which goal explains") for t in titles)
     assert any(t.startswith("Learning curve") for t in titles)
     assert [m.label for m in at.metric][:2] == ["Apples after clear", "Shields after clear"]
     assert any("What to notice" in m.value for m in at.markdown)

@@ -166,6 +166,23 @@ def compare_notice(reports: dict[str, dict], story: str | None = None) -> str:
     )
 
 
+def story_figure(page: str, panels: tuple[Panel, ...], episode: int, plots_episode: int | None, height: int,
+                 container=None) -> go.Figure:
+    """The maps on one slider and, beside them, each panel's goal posterior with a line at the step shown
+    (one figure); a click on a posterior's time reruns the page with the maps opened at that step."""
+    start_key = f"{page}_start"
+    animation = figure("story", panels, episode, height=height, legend_rows=2, plots_episode=plots_episode,
+                       start=st.session_state.get(start_key, 0))
+    clicked = show_figure(animation, f"{page}_animation", container, on_click=True)
+    # the maps' dynamic traces come first: per panel its sprites, trail and status, then each posterior's line
+    dynamic_traces = len(panels) * (len(result_store().get(panels[0][1]).env.sprite_styles) + 3)
+    step = _clicked_step(clicked, first_posterior_trace=dynamic_traces)
+    if step is not None and step != st.session_state.get(start_key, 0):
+        st.session_state[start_key] = step
+        st.rerun()
+    return animation
+
+
 def _clicked_step(chart_state, first_posterior_trace: int) -> int | None:
     """The step of the posterior point a click selected (points of the maps' traces do not count)."""
     points = chart_state.get("selection", {}).get("points", []) if chart_state else []
@@ -181,17 +198,7 @@ def side_by_side(page: str, story, runs: list[tuple[str, Experiment]], episode: 
     reports = {title: run_summary(run) for title, run in runs}
     test_maps = tuple((title, run, "test") for title, run in runs)
     story.markdown(compare_notice(reports, notice))
-    # one figure: the maps on one slider, each run's goal posterior beside them with a line at the step shown;
-    # a click on a posterior's time opens the maps at that step
-    start_key = f"{page}_start"
-    animation = figure("story", test_maps, episode, height=map_height, legend_rows=2, plots_episode=plots_episode,
-                       start=st.session_state.get(start_key, 0))
-    clicked = show_figure(animation, f"{page}_animation", story, on_click=True)
-    dynamic_traces = len(runs) * (len(result_store().get(runs[0][1]).env.sprite_styles) + 3)  # sprites, trail, status, line
-    step = _clicked_step(clicked, first_posterior_trace=dynamic_traces)
-    if step is not None and step != st.session_state.get(start_key, 0):
-        st.session_state[start_key] = step
-        st.rerun()
+    animation = story_figure(page, test_maps, episode, plots_episode, map_height, story)
     show_figure(metric_bars(reports), f"{page}_bars")
     policy_field_section(page, tuple(runs), episode, policy_at)
     show_figure(figure("goal_counts", test_maps, plots_episode), f"{page}_goal_counts")
