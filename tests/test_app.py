@@ -195,6 +195,18 @@ def test_features_vs_raw_trains_the_linear_and_the_neural_agent_on_the_same_sett
     assert any("told nothing about goals" in m.value for m in at.markdown)
 
 
+def test_a_time_clicked_on_the_goal_plot_opens_the_maps_and_the_policy_field_there(fast_overrides):
+    """A click on a posterior's time (the browser's part is a Plotly selection) sets the page's shown step."""
+    at = wait_for_training(open_page("pages/compare.py", **fast_overrides))
+    at.session_state["compare_start"] = 30
+    at.run()
+    assert_clean(at)
+    [animation] = animations(at)
+    slider = animation["layout"]["sliders"][0]
+    assert slider["steps"][slider["active"]]["label"] == "30"
+    assert any("at t=30, the step shown on the maps" in c.value for c in at.caption)
+
+
 def test_preset_replays_instantly_on_a_second_click(fast_overrides):
     at = wait_for_training(open_page("pages/compare.py", **fast_overrides))
     at.button(key="compare_train").click().run()

@@ -71,18 +71,21 @@ class PolicyView:
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def policy_view(agents: tuple[tuple[str, Experiment], ...], episode: int, moment: str) -> PolicyView:
+def policy_view(agents: tuple[tuple[str, Experiment], ...], episode: int, moment: str, step: int = 0) -> PolicyView:
     """Policy fields of each (title, run)'s agent on one recorded test state, and their figure.
 
     The state is the first run's test episode `episode` at `moment` (one of POLICY_MOMENTS:
-    POLICY_SETTLE_STEPS after the goals came apart, or the last step if they never did; or t=0).
+    POLICY_SETTLE_STEPS after the goals came apart, or the last step if they never did; or t=0;
+    or SHOWN_STEP: `step`, the step a click on the goal plot showed on the maps).
     Built once per server and shared: treat it as read-only.
     """
     store = result_store()
     source = store.get(agents[0][1])
     env, rollout = source.env, source.rollouts["test"]
     split_step = int(render.goal_split_steps(env, rollout)[episode])
-    if moment == "episode start":
+    if moment == SHOWN_STEP:
+        t, when = min(step, len(rollout.frames) - 1), "the step shown on the maps (a time clicked on the goal plot)"
+    elif moment == "episode start":
         t, when = 0, moment_label(env.name, moment)
     elif split_step >= 0:
         t, when = min(split_step + POLICY_SETTLE_STEPS, len(rollout.frames) - 1), moment_label(env.name, moment)
@@ -166,11 +169,19 @@ def compare_notice(reports: dict[str, dict], story: str | None = None) -> str:
     )
 
 
+SHOWN_STEP = "step shown"  # the policy field's moment once a visitor clicked a time on the goal plot
+
+
+def shown_step_key(page: str) -> str:
+    """Session key of the step a click on the page's goal plot opened the maps at (0 or missing: none)."""
+    return f"{page}_start"
+
+
 def story_figure(page: str, panels: tuple[Panel, ...], episode: int, plots_episode: int | None, height: int,
                  container=None) -> go.Figure:
     """The maps on one slider and, beside them, each panel's goal posterior with a line at the step shown
     (one figure); a click on a posterior's time reruns the page with the maps opened at that step."""
-    start_key = f"{page}_start"
+    start_key = shown_step_key(page)
     animation = figure("story", panels, episode, height=height, legend_rows=2, plots_episode=plots_episode,
                        start=st.session_state.get(start_key, 0))
     clicked = show_figure(animation, f"{page}_animation", container, on_click=True)
@@ -237,7 +248,8 @@ def policy_field_section(page: str, runs: tuple[tuple[str, Experiment], ...], ep
     if not agents:
         st.caption("An agent that does not learn has no preferences to draw.")
         return
-    view = policy_view(agents, episode, moment)
+    shown = st.session_state.get(shown_step_key(page), 0)  # a time clicked on the goal plot wins over the sidebar
+    view = policy_view(agents, episode, SHOWN_STEP if shown else moment, shown)
     place = f"test episode {episode + 1} at t={view.t}, {view.when}"
     if len(agents) == 1:
         scene = f"{place[0].upper()}{place[1:]}."
