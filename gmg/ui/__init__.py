@@ -20,7 +20,7 @@ from .state import (HISTORY_KEPT, LINK_MAX_CHARACTERS, LINK_MAX_FIELDS, OWNER_KE
                     RECORDED_EPISODES, RESULTS_KEPT, checked, guide, init_state, lecture_next, navigation_links,
                     page_link, result_store, show_figure)
 from .views import (compare_notice, downloads, figure, learned_weights, metric_bars, metric_row, phase_metric_row,
-                    policy_field_section, run_summary, side_by_side, story_figure, study_diagnosis, study_downloads, what_to_notice)
+                    policy_field_section, run_summary, side_by_side, side_by_side_page, story_figure, study_diagnosis, study_downloads, what_to_notice)
 
 __all__ = [
     "guide", "bound_widget", "move_things", "defaults", "page_toggle", "report_unknown_link_keys",
@@ -31,6 +31,6 @@ __all__ = [
     "OWNER_KEY", "PAGE_CONFIG", "PAGES", "RECORDED_EPISODES", "RESULTS_KEPT", "checked", "init_state", "lecture_next",
     "navigation_links", "page_link", "result_store", "show_figure", "compare_notice", "downloads", "figure",
     "learned_weights", "metric_bars", "metric_row", "phase_metric_row", "policy_field_section", "run_summary",
-    "side_by_side", "story_figure",
+    "side_by_side", "side_by_side_page", "story_figure",
     "study_diagnosis", "study_downloads", "what_to_notice",
 ]

@@ -17,8 +17,10 @@ from ..experiment import RunResult, summary
 from ..render.diagnosis import evidence_figure
 from ..studies import STUDIES, StudyRun, diagnose_study
 from ..train import Experiment
-from .settings import POLICY_SETTLE_STEPS, moment_label, preset_buttons
-from .state import guide, result_store, show_figure
+from .links import page_toggle
+from .runs import shown_runs, training_controls
+from .settings import POLICY_SETTLE_STEPS, moment_label, policy_moment_control, preset_buttons, view_controls
+from .state import checked, guide, result_store, show_figure
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -199,6 +201,28 @@ def _clicked_step(chart_state, first_posterior_trace: int) -> int | None:
     points = chart_state.get("selection", {}).get("points", []) if chart_state else []
     steps = [int(round(p["x"])) for p in points if p.get("curve_number", -1) >= first_posterior_trace]
     return steps[-1] if steps else None
+
+
+def side_by_side_page(page: str, env_name: str, make_experiments, title_of, notice: str | None = None) -> None:
+    """The body of a page that plays runs side by side on the same test maps: `make_experiments(include_random)`
+    (raises ParamError) names them, `title_of(experiment)` titles each. The story comes first, on one screen at
+    1280x800 (what to notice, the maps on one slider and beside them which goal explains the actions); the
+    controls and everything else below (or first, while nothing is shown)."""
+    story = st.container()
+    include_random = page_toggle(page, "Add the random agent", "random",
+                                 help="An agent that acts at random: the floor every metric is read against.")
+    episode, plots_episode = view_controls(page)
+    policy_at = policy_moment_control(page, env_name)
+    experiments = checked(lambda: make_experiments(include_random)) or []
+    training_controls(page, experiments, label="Train both agents")
+    shown = shown_runs(page, experiments)
+    if shown is None:
+        st.stop()
+    side_by_side(page, story, [(title_of(run), run) for run, _ in shown], episode, plots_episode, policy_at,
+                 SIDE_BY_SIDE_HEIGHT, notice)
+
+
+SIDE_BY_SIDE_HEIGHT = 520  # the maps with their slider, and the goal plots beside them
 
 
 def side_by_side(page: str, story, runs: list[tuple[str, Experiment]], episode: int, plots_episode: int | None,
