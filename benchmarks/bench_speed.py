@@ -6,6 +6,7 @@ pressing Train to the first animated frame.
     python benchmarks/bench_speed.py              # steps/s and one default run per environment (~2 min)
     python benchmarks/bench_speed.py --browser    # also the time to the first animated frame (Chromium)
     python benchmarks/bench_speed.py --quick      # shorter timings
+    python benchmarks/bench_speed.py --peer ../jaxgmg   # also jaxgmg's rates beside gmg's (needs jax, flax, ...)
 
 Steps per second: random actions, median of repetitions (time.perf_counter); a batch of B counts B
 steps per call. Minigrid: `MiniGrid-Empty-8x8-v0`, one environment, reset when an episode ends.
@@ -68,6 +69,108 @@ def gmg_rate(world, batch: int, steps: int, repeats: int) -> float:
             state = world.step(state, a)[0]
         rates.append(steps * batch / (time.perf_counter() - start))
     return statistics.median(rates)
+
+
+# gmg world -> (jaxgmg environment module, its LevelGenerator's settings): the peer's closest world at gmg's default
+# size (jaxgmg draws the outer wall inside its grid: a 12x12 open jaxgmg level is gmg's 10x10 grid; keys gets 11x11,
+# the least that holds its inventory of 10 keys, against gmg's 7x7); coin has no peer
+PEER_WORLDS = {
+    "monster": ("monster_world", dict(height=12, width=12, maze="open", num_apples=5, num_shields=4, num_monsters=5)),
+    "keys": ("keys_and_chests", dict(height=11, width=11, maze="open", num_keys_min=10, num_keys_max=10,
+                                     num_chests_min=3, num_chests_max=3)),
+    "follow": ("follow_me", dict(height=10, width=10, maze="open", num_beacons=5)),
+    "maze": ("cheese_in_the_corner", dict(height=9, width=9, maze="tree")),
+}
+PEER_BATCHES = (32, 256, 1024)
+PEER_TARGET = 1.5  # issue 19: every world at least this many times the peer's rate at each batch size
+
+
+def peer_rates(peer_path: str | None, steps: int, repeats: int) -> dict[str, list[float]] | str:
+    """jaxgmg's steps/s per world and batch (its own speed test: a jitted lax.scan of `vstep` with random actions,
+    Boolean observations, compile time not counted), or why it could not run."""
+    if peer_path:
+        sys.path.insert(0, str(Path(peer_path).resolve()))
+    try:
+        import jax
+        from jaxgmg.environments import cheese_in_the_corner, follow_me, keys_and_chests, monster_world  # noqa: F401
+        from jaxgmg.procgen import maze_generation
+    except ImportError as exc:
+        return f"peer not installed ({exc}): fetch jaxgmg's source, pip install jax flax chex einops jaxtyping, " \
+               "and pass --peer PATH"
+    modules = {"monster_world": monster_world, "keys_and_chests": keys_and_chests, "follow_me": follow_me,
+               "cheese_in_the_corner": cheese_in_the_corner}
+    rates = {}
+    for world, (module_name, settings) in PEER_WORLDS.items():
+        module, settings = modules[module_name], dict(settings)
+        maze = maze_generation.get_generator_class_from_name(settings.pop("maze"))()
+        env = module.Env(obs_level_of_detail=0)
+        generator = module.LevelGenerator(maze_generator=maze, **settings)
+        rates[world] = [_peer_rate(jax, env, generator, batch, steps, repeats) for batch in PEER_BATCHES]
+    return rates
+
+
+def _peer_rate(jax, env, generator, batch: int, steps: int, repeats: int) -> float:
+    @jax.jit
+    def trial(rng, levels):
+        def step(carry, rng_step):
+            _, states = carry
+            rng_policy, rng_env = jax.random.split(rng_step)
+            actions = jax.random.choice(rng_policy, env.num_actions, (batch,))
+            obs, states, _, _, _ = env.vstep(rng_env, states, actions)
+            return (obs, states), None
+        return jax.lax.scan(step, env.vreset_to_level(levels), jax.random.split(rng, steps))[0]
+
+    rng = jax.random.PRNGKey(0)
+    levels = generator.vsample(rng, num_levels=batch)
+    jax.block_until_ready(trial(rng, levels))  # compile: not counted
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        jax.block_until_ready(trial(rng, levels))
+        times.append(time.perf_counter() - start)
+    return steps * batch / statistics.median(times)
+
+
+def gmg_observed_rate(world, batch: int, steps: int, repeats: int, raw: bool) -> float:
+    """Steps/s of `step` plus what an agent reads each step: the raw observation or the hand-made features."""
+    rng = np.random.default_rng(0)
+    state = world.reset(rng, batch, "test")
+    read = world.raw_observation if raw else world.observe
+    rates = []
+    for _ in range(repeats):
+        actions = rng.integers(0, 5, (steps, batch))
+        start = time.perf_counter()
+        for a in actions:
+            state = world.step(state, a)[0]
+            read(state)
+        rates.append(steps * batch / (time.perf_counter() - start))
+    return statistics.median(rates)
+
+
+def against_peer(peer_path: str | None, quick: bool) -> None:
+    steps, repeats = (128, 3) if quick else (128, 7)
+    print()
+    print(f"Against jaxgmg (Farrugia-Roberts et al.), steps/s with what an agent reads, {steps} steps per trial, "
+          f"load average {os.getloadavg()[0]:.1f}:")
+    peer = peer_rates(peer_path, steps, repeats)
+    if isinstance(peer, str):
+        print(f"  {peer}")
+    header = "".join(f"{f'B={b}':>28}" for b in PEER_BATCHES)
+    print(f"  {'world':<9}each cell: gmg with the raw observation / with the hand-made features / jaxgmg (ratio)")
+    print(f"  {'':<9}{header}")
+    for name in ENVS:
+        world = ENVS[name]()
+        cells = []
+        for i, batch in enumerate(PEER_BATCHES):
+            raw = gmg_observed_rate(world, batch, steps, repeats, raw=True)
+            features = gmg_observed_rate(world, batch, steps, repeats, raw=False)
+            theirs = peer[name][i] if isinstance(peer, dict) and name in peer else None
+            ratio = f"{min(raw, features) / theirs:.2f}x" if theirs else "no peer"
+            cells.append(f"{raw / 1e3:.0f}k/{features / 1e3:.0f}k/{theirs / 1e3:.0f}k {ratio}" if theirs
+                         else f"{raw / 1e3:.0f}k/{features / 1e3:.0f}k {ratio}")
+        print(f"  {name:<9}" + "".join(f"{cell:>28}" for cell in cells), flush=True)
+    print(f"  target (issue 19): gmg at least {PEER_TARGET}x jaxgmg at every batch size (ratio = the slower of "
+          "gmg's raw and feature rates over jaxgmg's)")
 
 
 def throughput(quick: bool) -> None:
@@ -141,10 +244,12 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="shorter timings")
     parser.add_argument("--browser", action="store_true", help="also time Train to the first animated frame")
+    parser.add_argument("--peer", metavar="PATH", help="a checkout of jaxgmg's source (its dependencies installed)")
     args = parser.parse_args(argv)
     print(machine_line("speed"))
     print()
     throughput(args.quick)
+    against_peer(args.peer, args.quick)
     reproduce()
     if args.browser:
         first_frame()
