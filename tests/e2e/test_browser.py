@@ -42,8 +42,10 @@ def test_preset_link_trains_both_agents_side_by_side(app_url, page):
     expect(page.locator(".updatemenu-button", has_text="Play")).to_be_visible(timeout=90_000)
     wait_until_idle(page)
     maps = page.locator(".stPlotlyChart").filter(has=page.locator(".updatemenu-button"))
-    expect(maps.get_by_text("Trained on 25-step episodes")).to_be_visible()
-    expect(maps.get_by_text("Trained on 200-step episodes")).to_be_visible()
+    # each title twice: over its map and over its goal posterior beside the maps
+    expect(maps.get_by_text("Trained on 25-step episodes")).to_have_count(2)
+    expect(maps.get_by_text("Trained on 200-step episodes")).to_have_count(2)
+    expect(maps.get_by_text("Trained on 25-step episodes").first).to_be_visible()
     assert page.get_by_test_id("stException").count() == 0
     page.get_by_test_id("stSidebar").get_by_role("link", name="Home").click()
     expect(page.get_by_role("heading", name="Goal misgeneralization explorer")).to_be_visible()
