@@ -25,8 +25,11 @@ world: a random walk finds the coin in 2% of levels and dies in 57%; the probes 
 stay put within 50k steps, and an entropy bonus of 0.05-0.2 did not help). So while training, the
 reward gets a novelty bonus: `novelty_bonus` for entering a cell (read off the agent channel) the
 agent has not entered yet in this episode (an episodic visit count, as in Go-Explore / NGU). It
-pays for crossing the level, not for finding anything in particular, and it falls linearly to 0
-over the first `explore_share` of training, so the rest of training sees the world's own reward.
+pays for crossing the level, not for finding anything in particular, and it falls linearly to
+`novelty_floor` (default 0) over the first `explore_share` of training, so the rest of training
+sees the world's own reward. A floor of 0.1 (a bonus that never fades) made 2% randomised coin
+levels cure the coin failure at 800k steps but cost the keys world its training competence (the
+bonus is in reward units; docs/neural-learner.md, "Session 2"), so the default stays 0.
 
 Actions are drawn from the policy, in training and when evaluated.
 
