@@ -1,8 +1,8 @@
 """A reduced learning run of the neural agent (raw observations): keys and chests, the one world
 whose failure is robust at a budget a test can afford (docs/neural-learner.md).
 
-On 150k steps (seeds 0 and 1 measured: training chests opened 0.85 / 0.89, test surplus keys
-5.68 / 5.87, random 0.76) the agent competently opens the training chests and at test keeps
+On 150k steps (seeds 0 and 1 measured: training chests opened 0.84 / 0.86, test surplus keys
+5.58 / 5.61, random 0.76; ~8 s each) the agent competently opens the training chests and at test keeps
 picking up keys it can no longer use. The cure is not asserted: test-like training cuts the
 surplus by only a third (docs).
 """
