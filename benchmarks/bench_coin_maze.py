@@ -1,10 +1,11 @@
 """Coin and maze benchmark: per-seed test rates with the defaults and with the cure, training times, cure sweeps.
 
-    python benchmarks/bench_coin_maze.py [--seeds N] [--quick]
+    python benchmarks/bench_coin_maze.py [--seeds N] [--quick] [--contrast] [--workers N]
 
 For each environment: one row per seed with the train intended-goal rate and the test intended- and
 proxy-goal rates, for the defaults (the failure) and for each cure setting (a knob's values, the
-sweep), then per setting how many seeds pass the issue's checks. Runs go through gmg.sweep (parallel
+sweep), then per setting how many seeds pass the issue's checks. `--contrast`: only the defaults and the
+cure each world's card names (coin `random_coin_share=0.3`, maze `cheese_region=9`), e.g. for a 30-seed table. Runs go through gmg.sweep (parallel
 processes); the training time printed is per run, as measured inside its process.
 """
 
@@ -23,6 +24,33 @@ SWEEPS = (
     ("maze", "cheese_region", ("1", "3", "5", "7", "9")),
     ("maze", "random_cheese_share", ("0", "0.05", "0.1", "0.2", "0.3")),
 )
+CONTRAST = (  # the defaults and the cure of each world's card (CARD.contrast), as Explore shows them
+    ("coin", "random_coin_share", ("0", "0.3")),
+    ("maze", "cheese_region", ("1", "9")),
+)
+
+
+def more_arguments(parser) -> None:
+    parser.add_argument("--contrast", action="store_true", help="only the defaults and the card's cure per world")
+    parser.add_argument("--workers", type=int, default=None, help="child processes (default: one per CPU, at most 2)")
+
+
+def contrast_table(env_name: str, knob: str, values, seeds: int):
+    """The sweep's table, one run after another in this process (a sweep takes at most 20 seeds), each row
+    printed as it finishes."""
+    import pandas as pd
+
+    from gmg.train import Experiment
+
+    metrics = sweeps.goal_metrics(env_name)
+    rows = []
+    for value in values:
+        for seed in range(seeds):
+            _, cell = sweeps.run_cell(Experiment.build(env_name, AGENT, seed, {knob: value}))
+            rows.append({"raw_value": value, "seed": seed, "intended": cell[f"test_{metrics['intended']}"],
+                         "proxy": cell[f"test_{metrics['proxy']}"], **cell})
+            print(f"  ({knob}={value}, seed {seed}: train {cell['train_seconds']:.1f} s)", flush=True)
+    return pd.DataFrame(rows)
 
 
 def checks(row, default: bool) -> bool:
@@ -33,12 +61,13 @@ def checks(row, default: bool) -> bool:
 
 
 def main(argv=None) -> int:
-    args = seeds_arguments(__doc__, default=10, quick=2, quick_help="2 seeds, for a smoke run", argv=argv)
+    args = seeds_arguments(__doc__, default=10, quick=2, quick_help="2 seeds, for a smoke run", argv=argv,
+                           more=more_arguments)
     print(machine_line("coin/maze"))
-    for env_name, knob, values in SWEEPS:
+    for env_name, knob, values in CONTRAST if args.contrast else SWEEPS:
         start = time.perf_counter()
-        sweep = sweeps.Sweep(env_name, knob, values, args.seeds, AGENT)
-        table = sweeps.run_sweep(sweep)
+        table = (contrast_table(env_name, knob, values, args.seeds) if args.contrast
+                 else sweeps.run_sweep(sweeps.Sweep(env_name, knob, values, args.seeds, AGENT), workers=args.workers))
         metrics = sweeps.goal_metrics(env_name)
         table["train_intended"] = table[f"train_{metrics['intended']}"]
         print(f"\n== {env_name} / {AGENT}: {knob} in {', '.join(values)} ({args.seeds} seeds, "

@@ -112,7 +112,21 @@ def test_learned_policy_is_competent_on_the_training_kind_and_asks_redundantly_w
 
 
 def test_a_few_zero_unknown_examples_cure_it():
-    s = study.summary(study.run(reduced(zero_unknown_share="0.02"), seed=0))  # about 12 of 600 examples
+    """On the reduced data (600 examples) 2% is about 12 zero-unknown examples, the count of the documented
+    cure (0.5% of 2,000 = 10; 0.5% of 600 would be 3); the documented dose itself is tested below."""
+    s = study.summary(study.run(reduced(zero_unknown_share="0.02"), seed=0))
+    train, test = s["splits"]["train"]["metrics"], s["splits"]["test"]["metrics"]
+    assert test["redundant_question_rate"] <= 0.1 and test["answer_accuracy"] >= 0.95
+    assert train["answer_accuracy"] >= 0.95 and train["missing_question_rate"] <= 0.05
+
+
+# the documented cure on the full data (2,000 examples, default epochs): benchmarks/bench_expressions.py
+# measures redundant rate 0.000 on 10 of 10 seeds at 0.5% (0.125 at 0.25%, so the dose has a margin of 2x)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_documented_cure_dose_cures_it(seed):
+    config = with_overrides(study.Config(), {"zero_unknown_share": "0.005", "eval_dialogues": "200"})
+    assert config.zero_unknown_share == study.DIAGNOSIS_PRESETS["Cured: 0.5% zero-unknown examples"]["zero_unknown_share"]
+    s = study.summary(study.run(config, seed=seed))
     train, test = s["splits"]["train"]["metrics"], s["splits"]["test"]["metrics"]
     assert test["redundant_question_rate"] <= 0.1 and test["answer_accuracy"] >= 0.95
     assert train["answer_accuracy"] >= 0.95 and train["missing_question_rate"] <= 0.05

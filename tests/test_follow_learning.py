@@ -1,0 +1,75 @@
+"""Follow the expert (issue 7), learned from reward alone on real runs with the default budget (three seeds, margins).
+
+The default agent (expert partner always there in training) against one trained with an anti-expert
+partner in 30% of its episodes (the cure) and the random agent, all with the anti-expert partner at
+test. benchmarks/bench_keys_follow.py has the 30-seed table (docs/robustness.md), with partner dropout
+(`expert_dropout=0.5`) beside them: it lessens the harm on 18 of 30 seeds only, so no test pins it.
+"""
+
+import pytest
+
+from gmg.envs.follow import headline_checks as follow_checks
+from gmg.experiment import run
+from gmg.train import Experiment
+
+EVAL = {"eval_episodes": 100}
+
+
+def measure(agent_name: str, seed: int, **overrides):
+    experiment = Experiment.build("follow", agent_name, seed, {**EVAL, **overrides})
+    result = run(experiment, record=0)
+    metrics = {split: result.env.metrics(rollout) for split, rollout in result.rollouts.items()}
+    return metrics, result.trained.agent
+
+
+# three seeds, so no lucky seed carries the result; measured on seeds 0-29 (200 test episodes), the default
+# agent's headline holds on 28 of 30 (seeds 23 and 24 follow 0.68 and 0.65) and the cure passes this file's
+# assertions on 25 of 30. On these three: partner following 0.78, 0.83, 0.79 (the check asks >= 0.70; the
+# thinnest seeds measure 0.70-0.71), test return 0.74-1.04 below random's (< 0), training return 2.78-4.28
+# above random's (>= 2); the cure 1.00-1.12 above random (> 0.5), 1.78-2.16 above the default (> 1.5),
+# 3.29-3.43 more correct visits (> 1), following 0.43-0.49 lower (> 0.2), training 2.72-3.07 above random (> 2)
+SEEDS = (11, 14, 29)
+
+
+@pytest.fixture(scope="module", params=SEEDS)
+def follow_outcomes(request):
+    return {
+        "default": measure("linear_q", request.param),
+        "cured": measure("linear_q", request.param, anti_expert_share=0.3),
+        "random": measure("random", request.param, train_steps=0),
+    }
+
+
+def test_follow_agent_follows_the_anti_expert_below_random_while_competent(follow_outcomes):
+    default, random = follow_outcomes["default"][0], follow_outcomes["random"][0]
+    checks = follow_checks(default["test"], random["test"], default["train"], random["train"])
+    assert all(checks.values()), [name for name, ok in checks.items() if not ok]
+    assert default["test"]["wrong_visits_per_episode"] > random["test"]["wrong_visits_per_episode"] + 0.5
+
+
+def test_anti_experts_in_training_cure_the_following(follow_outcomes):
+    """Trained with an anti-expert in 30% of its episodes, the agent stops following it once disproved and
+    earns more than the random agent; the default agent earns less."""
+    default, cured, random = (follow_outcomes[name][0] for name in ("default", "cured", "random"))
+    assert cured["test"]["return_per_episode"] > random["test"]["return_per_episode"] + 0.5
+    assert cured["test"]["return_per_episode"] > default["test"]["return_per_episode"] + 1.5
+    assert cured["test"]["correct_visits_per_episode"] > default["test"]["correct_visits_per_episode"] + 1
+    assert cured["test"]["partner_following"] < default["test"]["partner_following"] - 0.2
+    assert cured["train"]["return_per_episode"] > random["train"]["return_per_episode"] + 2  # still competent
+
+
+def test_follow_weights_show_why(follow_outcomes):
+    """With the partner there, entering the tile it visited after the agent's last one is worth the most.
+    Once the partner is disproved, the cured agent values the tile it visited before the agent's last one
+    above it. (That the default agent's weights there stay zero is a fact of the representation:
+    tests/test_representation.py.)"""
+    table = follow_outcomes["default"][1].weight_table()
+    value = {feature: table["always"][feature] + table["partner present"][feature] for feature in table["always"]}
+    assert value["enters the partner's next after my last"] > 0
+    assert value["enters the partner's next after my last"] > value["enters another tile"] + 0.05
+    cured = follow_outcomes["cured"][1].weight_table()
+    disproved = {feature: sum(cured[c][feature] for c in ("always", "partner present", "partner disproved"))
+                 for feature in cured["always"]}
+    for kind in ("enters", "closer to"):  # seed 14, the thinnest: "enters" 0.31 against 0.24
+        assert disproved[f"{kind} the disproved partner's tile before my last"] > \
+            disproved[f"{kind} the partner's next after my last"] + 0.05
