@@ -58,7 +58,8 @@ def minigrid_rate(steps: int, repeats: int) -> float | None:
     return statistics.median(rates)
 
 
-def gmg_rate(world, batch: int, steps: int, repeats: int) -> float:
+def gmg_rate(world, batch: int, steps: int, repeats: int, read=None) -> float:
+    """Steps/s of `world.step` with random actions; `read(state)` (what an agent reads) after every step if given."""
     rng = np.random.default_rng(0)
     state = world.reset(rng, batch) if isinstance(world, TreeEnv) else world.reset(rng, batch, "test")
     rates = []
@@ -67,6 +68,8 @@ def gmg_rate(world, batch: int, steps: int, repeats: int) -> float:
         start = time.perf_counter()
         for a in actions:
             state = world.step(state, a)[0]
+            if read is not None:
+                read(state)
         rates.append(steps * batch / (time.perf_counter() - start))
     return statistics.median(rates)
 
@@ -131,22 +134,6 @@ def _peer_rate(jax, env, generator, batch: int, steps: int, repeats: int) -> flo
     return steps * batch / statistics.median(times)
 
 
-def gmg_observed_rate(world, batch: int, steps: int, repeats: int, raw: bool) -> float:
-    """Steps/s of `step` plus what an agent reads each step: the raw observation or the hand-made features."""
-    rng = np.random.default_rng(0)
-    state = world.reset(rng, batch, "test")
-    read = world.raw_observation if raw else world.observe
-    rates = []
-    for _ in range(repeats):
-        actions = rng.integers(0, 5, (steps, batch))
-        start = time.perf_counter()
-        for a in actions:
-            state = world.step(state, a)[0]
-            read(state)
-        rates.append(steps * batch / (time.perf_counter() - start))
-    return statistics.median(rates)
-
-
 def against_peer(peer_path: str | None, quick: bool) -> None:
     steps, repeats = (128, 3) if quick else (128, 7)
     print()
@@ -162,8 +149,8 @@ def against_peer(peer_path: str | None, quick: bool) -> None:
         world = ENVS[name]()
         cells = []
         for i, batch in enumerate(PEER_BATCHES):
-            raw = gmg_observed_rate(world, batch, steps, repeats, raw=True)
-            features = gmg_observed_rate(world, batch, steps, repeats, raw=False)
+            raw = gmg_rate(world, batch, steps, repeats, read=world.raw_observation)
+            features = gmg_rate(world, batch, steps, repeats, read=world.observe)
             theirs = peer[name][i] if isinstance(peer, dict) and name in peer else None
             ratio = f"{min(raw, features) / theirs:.2f}x" if theirs else "no peer"
             cells.append(f"{raw / 1e3:.0f}k/{features / 1e3:.0f}k/{theirs / 1e3:.0f}k {ratio}" if theirs
