@@ -61,9 +61,10 @@ def move_things(page: str, runs: list[tuple[str, Experiment]]) -> None:
     """The first run's first test level at its start, to edit by clicks, beside every run's agent playing the
     edited level; their policy fields on it below."""
     ss = st.session_state
-    store = result_store()
-    env = store.get(runs[0][1]).env
-    base = store.get(runs[0][1]).rollouts["test"].frames[0].rows(slice(0, 1))
+    # each run's agent plays in its own world's instance (its settings may differ in training, not at test)
+    results = [(title, run, result_store().get(run)) for title, run in runs]
+    env = results[0][2].env
+    base = results[0][2].rollouts["test"].frames[0].rows(slice(0, 1))
     raw = st.query_params.get(MOVES_KEY, "")
     try:
         moves = parse_moves(raw)
@@ -106,8 +107,6 @@ def move_things(page: str, runs: list[tuple[str, Experiment]]) -> None:
                 add_notice(page, "warning", f"That move was not made: {exc}.")
         st.rerun()
 
-    # each run's agent plays in its own world's instance (its settings may differ in training, not at test)
-    results = [(title, run, store.get(run)) for title, run in runs]
     replays = [(title, play(result.env, result.trained.agent, state.copy(), "test", np.random.default_rng(run.seed),
                             record=1)) for title, run, result in results]
     show_figure(render.trajectory_animation(env, replays, 0, height=REPLAY_HEIGHT, legend_rows=2),
