@@ -16,6 +16,7 @@ from common import exit_with, machine_line, seeds_arguments  # noqa: I001  (sets
 import time  # noqa: E402
 
 from gmg import sweep as sweeps  # noqa: E402
+from gmg.envs import maze  # noqa: E402
 
 AGENT = "explore_q"  # the learner that explores the diversity it is given (gmg/agents/explore_q.py)
 # (environment, knob, values): the first value is the default (the failure), the rest are cures
@@ -24,6 +25,7 @@ SWEEPS = (
     ("maze", "cheese_region", ("1", "3", "5", "7", "9")),
     ("maze", "random_cheese_share", ("0", "0.05", "0.1", "0.2", "0.3")),
 )
+APART_COLUMN = {"maze": "test_corner_rate_off_route"}
 CONTRAST = (  # the defaults and the cure of each world's card (CARD.contrast), as Explore shows them
     ("coin", "random_coin_share", ("0", "0.3")),
     ("maze", "cheese_region", ("1", "9")),
@@ -53,11 +55,19 @@ def contrast_table(env_name: str, knob: str, values, seeds: int):
     return pd.DataFrame(rows)
 
 
-def checks(row, default: bool) -> bool:
-    """The issue's bar for one seed: the failure with the defaults, the intended goal (>= 0.8) with a cure."""
-    if default:
-        return row["train_intended"] >= 0.9 and row["proxy"] >= 0.5 and row["proxy"] > row["intended"]
-    return row["intended"] >= 0.8
+def split_metrics(row, split: str) -> dict:
+    """One split's metrics from a sweep row (`<split>_<metric>` columns)."""
+    return {name[len(split) + 1:]: value for name, value in row.items() if name.startswith(f"{split}_")}
+
+
+def checks(env_name: str, row, default: bool) -> bool:
+    """The issue's bar for one seed: the failure with the defaults, the intended goal (>= 0.8) with a cure.
+    The maze's failure is judged where the goals differ (gmg.envs.maze.headline_checks)."""
+    if not default:
+        return row["intended"] >= 0.8
+    if env_name == "maze":
+        return all(maze.headline_checks(split_metrics(row, "train"), split_metrics(row, "test")).values())
+    return row["train_intended"] >= 0.9 and row["proxy"] >= 0.5 and row["proxy"] > row["intended"]
 
 
 def main(argv=None) -> int:
@@ -72,14 +82,15 @@ def main(argv=None) -> int:
         table["train_intended"] = table[f"train_{metrics['intended']}"]
         print(f"\n== {env_name} / {AGENT}: {knob} in {', '.join(values)} ({args.seeds} seeds, "
               f"{time.perf_counter() - start:.0f} s wall) ==")
+        apart = APART_COLUMN.get(env_name)  # the proxy where the goals differ, if the world measures it
         print(f"{knob:>18} {'seed':>4} {'train ' + metrics['intended']:>18} {'test ' + metrics['intended']:>18} "
-              f"{'test ' + metrics['proxy']:>18} {'train s':>8}")
+              f"{'test ' + metrics['proxy']:>18}" + (f" {apart:>26}" if apart else "") + f" {'train s':>8}")
         for _, row in table.iterrows():
             print(f"{row['raw_value']:>18} {row['seed']:>4} {row['train_intended']:>18.3f} {row['intended']:>18.3f} "
-                  f"{row['proxy']:>18.3f} {row['train_seconds']:>8.1f}")
+                  f"{row['proxy']:>18.3f}" + (f" {row[apart]:>26.3f}" if apart else "") + f" {row['train_seconds']:>8.1f}")
         for i, value in enumerate(values):
             part = table[table["raw_value"] == value]
-            passed = sum(checks(row, i == 0) for _, row in part.iterrows())
+            passed = sum(checks(env_name, row, i == 0) for _, row in part.iterrows())
             kind = "failure (defaults)" if i == 0 else "cure (intended >= 0.8)"
             print(f"{knob}={value}: {kind} on {passed}/{len(part)} seeds; test intended "
                   f"{part['intended'].min():.2f}-{part['intended'].max():.2f}, proxy "

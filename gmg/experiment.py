@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +43,15 @@ def evaluate_splits(experiment: Experiment, env, agent, record: int = 2) -> dict
                         np.random.default_rng([experiment.seed, 1 + i]), record)
         for i, split in enumerate(SPLITS)
     }
+
+
+def metrics_with(result: RunResult, split: str, **env_changes) -> dict:
+    """The trained agent's metrics on `split` of its world with some settings changed (e.g. follow's cured
+    agent with the expert partner only), over the run's evaluation episodes and seed."""
+    env = type(result.env)(dataclasses.replace(result.env.config, **env_changes))
+    rollout = evaluate(env, result.trained.agent, split, result.experiment.limits.eval_episodes,
+                       np.random.default_rng([result.experiment.seed, 1 + SPLITS.index(split)]), record=0)
+    return env.metrics(rollout)
 
 
 def summary(result: RunResult) -> dict:

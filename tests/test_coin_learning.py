@@ -13,11 +13,11 @@ from gmg.experiment import run
 from gmg.train import Experiment
 
 REDUCED = {"eval_episodes": 100}
-# three seeds, so no lucky seed carries the result; measured on seeds 0-29 (200 test episodes), the failure and
-# the cure hold on 30 of 30; on these three: training coin rate 0.985-0.995 (>= 0.9), test end rate
-# 0.85-0.86 (>= 0.6) against coin 0.135-0.14 (end - coin 0.71-0.725; > 0.3); cured: coin 0.96-0.985 (>= 0.8),
-# end 0.01-0.03 (<= 0.15)
-SEEDS = (4, 21, 29)
+# three ordinary seeds (0-2, not picked from the table), so no lucky seed carries the result; measured on seeds
+# 0-29 (200 test episodes, docs/robustness.md), the failure and the cure hold on 30 of 30; on these three:
+# training coin rate 0.97-0.995 (>= 0.9), test end rate 0.80-0.865 (>= 0.6) against coin 0.13-0.19 (end - coin
+# 0.61-0.735; > 0.3); cured: coin 0.965-1.00 (>= 0.8), end 0.00-0.025 (<= 0.15)
+SEEDS = (0, 1, 2)
 
 
 def trained(seed: int, **overrides):

@@ -24,11 +24,12 @@ def measure(agent_name: str, seed: int, **overrides):
     return metrics, result.trained.agent
 
 
-# three seeds, so no lucky seed carries the result; measured on seeds 0-29 (200 test episodes), the
-# headline holds on 29 of 30 (seed 9 opens 0.63 of the training chests); on these three: surplus keys
-# 4.45-4.52 per test episode (the check asks >= 2), training chests 0.99-1.00 (>= 0.8), test chests
-# 2.96-3.00 of 3, the cure's surplus 0.18-0.21x the default's (<= 0.5x), test chests 3.8-4.3x random's (>= 1.5x)
-@pytest.fixture(scope="module", params=[4, 11, 24])
+# three ordinary seeds (0-2, not picked from the table), so no lucky seed carries the result; measured on seeds
+# 0-29 (200 test episodes, docs/robustness.md), the headline holds on 29 of 30 (seed 9 opens 0.63 of the training
+# chests); on these three: surplus keys 4.29-4.59 per test episode (the check asks >= 2), training chests
+# 0.99-1.00 (>= 0.8), test chests 2.98 of 3, the cure's surplus 0.18-0.20x the default's (<= 0.5x), test chests
+# 3.8-4.2x random's (>= 1.5x)
+@pytest.fixture(scope="module", params=[0, 1, 2])
 def keys_outcomes(request):
     return {
         "default": measure("linear_q", request.param),
@@ -67,7 +68,7 @@ def test_keys_weights_show_why(keys_outcomes):
 # contrast learner at 1.14-1.50 surplus keys and 3.00 chests on every seed (the default: 4.05-4.59)
 def test_keys_contrast_learner_generalizes_correctly():
     """Chest-seeking conditioned on a key in hand: same training levels, no hoarding, just as competent."""
-    contrast, default = measure("linear_q", 4, chest_pull_needs_key=True)[0], measure("linear_q", 4)[0]
+    contrast, default = measure("linear_q", 0, chest_pull_needs_key=True)[0], measure("linear_q", 0)[0]
     assert contrast["train"]["chests_opened_share"] >= 0.8 and contrast["test"]["chests_opened_share"] >= 0.8
     assert contrast["test"]["surplus_keys_per_episode"] < 0.5 * default["test"]["surplus_keys_per_episode"]
     assert contrast["test"]["steps_to_last_chest"] < default["test"]["steps_to_last_chest"] - 4

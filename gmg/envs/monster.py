@@ -210,9 +210,11 @@ def headline_checks(short: dict, long: dict, random: dict) -> dict[str, bool]:
     }
     for name, m in (("short", short), ("long", long)):
         checks[f"{name} agent collects >= 3x the apples of random"] = m["apples_per_episode"] >= 3 * random["apples_per_episode"]
+        # per episode, not per step with monsters alive: a competent agent walks up to the monsters with a
+        # shield to clear them, so its few steps with monsters alive are spent near them (0.42-0.49x random's
+        # per such step on seeds 0-29, against 0.07-0.10x per episode: docs/robustness.md)
         checks[f"{name} agent takes <= half the hits of random"] = (
             m["monster_hits_per_episode"] <= 0.5 * random["monster_hits_per_episode"]
-            and m["hits_per_100_while_monsters_alive"] <= 0.5 * random["hits_per_100_while_monsters_alive"]
         )
     return checks
 
