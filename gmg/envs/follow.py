@@ -207,7 +207,7 @@ CARD = EnvCard(
     },
     bar_metrics=("correct_visits_per_episode", "wrong_visits_per_episode", "return_per_episode"),
     bar_unit="per episode",
-    percent_metrics=("partner_following",),
+    percent_metrics=("partner_following", "partner_over_rule"),
     parameter_labels={"anti_expert_share": "Share of training episodes with an anti-expert partner",
                       "context_weights": "Representation: weights per context"},
     contrast=("anti_expert_share", (0.0, 0.3)),
