@@ -41,6 +41,14 @@ def all_moves(pos: np.ndarray, height: int, width: int) -> np.ndarray:
     return np.where((clipped == target).all(-1, keepdims=True), target, pos[..., None, :])
 
 
+@functools.cache
+def move_table(height: int, width: int) -> np.ndarray:
+    """(cells, N_ACTIONS) the flat cell each action leads to from each flat cell (off the grid: stay), read-only."""
+    table = flat(all_moves(cell_grid(height, width), height, width), width)
+    table.flags.writeable = False
+    return table
+
+
 def manhattan(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Manhattan distance between broadcastable position arrays (equals BFS distance on an open grid)."""
     return np.abs(a - b).sum(-1)

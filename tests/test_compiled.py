@@ -15,9 +15,11 @@ import pytest
 from test_determinism import assert_same
 
 from gmg import compiled
+from gmg.envs import ENVS
 from gmg.envs.tree import TreeConfig, TreeEnv
 from gmg.studies import StudyRun, run_study
 from gmg.studies import tree as tree_study
+from gmg.train import Experiment, train
 
 TREE_CONFIGS = [
     TreeConfig(),
@@ -70,3 +72,55 @@ def test_tree_study_runs_match(monkeypatch, settings, seed):
     numpy_run, compiled_run = (dataclasses.replace(r, seconds=0.0) for r in (numpy_run, compiled_run))
     assert_same(numpy_run, compiled_run)
     assert len(compiled_run.replay_steps) == tree_study.REPLAY_WINDOWS
+
+
+# ---------------------------------------------------------------- the episodic worlds (every registered one)
+SMALL_CONFIGS = {  # a second setting per world, away from its defaults
+    "coin": {"size": 9, "enemy": False, "lava_prob": 0.6, "random_coin_share": 0.5, "object_tiles": 3},
+    "maze": {"size": 11, "cheese_region": 5, "random_cheese_share": 0.3, "object_tiles": 1},
+}
+
+
+def world_settings():
+    for name in ENVS:
+        yield name, {}
+        if name in SMALL_CONFIGS:
+            yield name, SMALL_CONFIGS[name]
+
+
+@pytest.mark.parametrize(("name", "settings"), list(world_settings()))
+@pytest.mark.parametrize("split", ["train", "test"])
+def test_episodes_match(monkeypatch, name, settings, split):
+    """Resets, steps, rewards, events, the hand-made features and the raw observation, with episodes
+    ending and restarting along the way."""
+    env = Experiment.build(name, "random", 0, settings).make_env()
+
+    def play(seed):
+        rng = np.random.default_rng(seed)
+        state = env.reset(rng, 24, split)
+        trace = []
+        for _ in range(80):
+            step = env.step(state, rng.integers(0, env.n_actions, 24))
+            trace.append((step, env.observe(step.state), env.raw_observation(step.state)))
+            state = step.state
+            done = np.flatnonzero(step.terminated | step.truncated)
+            if len(done):
+                state.put_rows(done, env.reset(rng, len(done), split))
+        return state, trace
+
+    for seed in (0, 1):
+        numpy_run, compiled_run = both_paths(monkeypatch, lambda seed=seed: play(seed))
+        assert_same(numpy_run, compiled_run)
+
+
+@pytest.mark.parametrize("name", list(ENVS))
+def test_trained_weights_match(monkeypatch, name):
+    """A short training run of the world's default agent: the same learned parameters and curve, bit for bit."""
+    experiment = Experiment.build(name, ENVS[name].card.agent, 4, {"train_steps": 15_000, "n_envs": 64})
+
+    def learned():
+        result = train(experiment)
+        return result.agent.params, [{k: v for k, v in row.items() if k != "seconds"} for row in result.curve]
+
+    numpy_run, compiled_run = both_paths(monkeypatch, learned)
+    assert_same(numpy_run, compiled_run)

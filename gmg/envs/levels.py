@@ -24,11 +24,12 @@ makes of it comes from training.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 
-from .. import grid
+from .. import compiled, grid
 from ..batch import Batch
 from .base import EpisodicEnv, paint
 
@@ -43,6 +44,8 @@ def bfs_distances(passable: np.ndarray, sources: np.ndarray, size: int) -> np.nd
     Batched relaxation: every round extends the reached set by one step.
     """
     n = len(sources)
+    if compiled.ENABLED:
+        return bfs_rows(np.ascontiguousarray(passable), np.asarray(sources, np.int64), size)
     free = passable.reshape(n, size, size)
     dist = np.full((n, size, size), FAR, dtype=np.int64)
     dist.reshape(n, -1)[np.arange(n), sources] = 0
@@ -55,6 +58,56 @@ def bfs_distances(passable: np.ndarray, sources: np.ndarray, size: int) -> np.nd
             break
         dist = new
     return dist.reshape(n, -1)
+
+
+@functools.cache
+def closeness_table(base: float) -> np.ndarray:
+    """(FAR + 1,) base ** distance for every distance, computed as `observe`'s numpy code computes it."""
+    return base ** np.arange(FAR + 1).astype(np.float64)
+
+
+@compiled.kernel
+def level_features(walls, agent, obj, obj_dist, end_dist, move_table, closeness, size, tiles, n_hazards):
+    """`LevelEnv.observe` compiled, its hazard features left at 0 -> (action features, context, destinations)."""
+    n, n_actions, n_tiles = len(agent), move_table.shape[1], tiles * tiles
+    feats = np.zeros((n, n_actions, n_tiles + 1 + n_hazards))
+    context = np.zeros((n, 1 + n_tiles))
+    dest = np.empty((n, n_actions), np.int64)
+    for b in range(n):
+        here = agent[b, 0] * size + agent[b, 1]
+        tile = (obj[b, 0] * tiles // size) * tiles + obj[b, 1] * tiles // size  # as object_tile
+        context[b, 0] = context[b, 1 + tile] = 1.0
+        for a in range(n_actions):
+            cell = move_table[here, a]
+            dest[b, a] = here if walls[b, cell] else cell
+            feats[b, a, tile] = closeness[obj_dist[b, dest[b, a]]]
+            feats[b, a, n_tiles] = closeness[end_dist[b, dest[b, a]]]
+    return feats, context, dest
+
+
+@compiled.kernel
+def bfs_rows(passable, sources, size):
+    """`bfs_distances` compiled: a breadth-first search per row, from its source (passable or not) through
+    passable cells; shortest distances are unique, so they equal the relaxation's."""
+    n, cells = passable.shape
+    dist = np.full((n, cells), FAR, np.int64)
+    queue = np.empty(cells, np.int64)
+    for b in range(n):
+        dist[b, sources[b]] = 0
+        queue[0], head, tail = sources[b], 0, 1
+        while head < tail:
+            cell = queue[head]
+            head += 1
+            row, col = cell // size, cell % size
+            for step_row, step_col in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+                r, c = row + step_row, col + step_col
+                if 0 <= r < size and 0 <= c < size:
+                    neighbour = r * size + c
+                    if passable[b, neighbour] and dist[b, neighbour] == FAR:
+                        dist[b, neighbour] = dist[b, cell] + 1
+                        queue[tail] = neighbour
+                        tail += 1
+    return dist
 
 
 @dataclass
@@ -217,6 +270,13 @@ class LevelEnv(EpisodicEnv):
         """Per action: closeness to the object (one feature per region of the object), to the target, hazards."""
         c = self.config
         n = len(state.t)
+        if compiled.ENABLED:
+            feats, context, dest = level_features(
+                state.walls, state.agent, state.obj, state.obj_dist, state.end_dist, grid.move_table(state.size, state.size),
+                closeness_table(c.closeness_base), state.size, c.object_tiles, len(self.hazard_names))
+            for k, hazard in enumerate(self._hazard_features(state, dest)):
+                feats[..., c.object_tiles**2 + 1 + k] = hazard
+            return {"action_features": feats, "context": context, "state_features": context}
         dest = self._destinations(state)
         obj_close = c.closeness_base ** np.take_along_axis(state.obj_dist, dest, 1).astype(np.float64)
         end_close = c.closeness_base ** np.take_along_axis(state.end_dist, dest, 1).astype(np.float64)

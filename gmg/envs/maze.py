@@ -45,7 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import grid
+from .. import compiled, grid
 from ..keys import uniforms
 from ..params import ParamError, param
 from .card import EnvCard
@@ -88,6 +88,25 @@ def _room_edges(rooms: int) -> np.ndarray:
     right = np.stack([np.arange(rooms * rooms), np.arange(rooms * rooms) + 1], 1)[c < rooms - 1]
     down = np.stack([np.arange(rooms * rooms), np.arange(rooms * rooms) + rooms], 1)[r < rooms - 1]
     return np.concatenate([right, down])
+
+
+@compiled.kernel
+def kruskal_rows(order, edges, n_rooms):
+    """`MazeEnv._generate`'s joining loop compiled: per row, the edges opened in `order` -> (B, E) bool."""
+    n, n_edges = order.shape
+    is_open = np.zeros((n, n_edges), np.bool_)
+    labels = np.empty(n_rooms, np.int64)
+    for b in range(n):
+        labels[:] = np.arange(n_rooms)
+        for j in range(n_edges):
+            e = order[b, j]
+            joined, absorbed = labels[edges[e, 0]], labels[edges[e, 1]]
+            if joined != absorbed:
+                is_open[b, e] = True
+                for room in range(n_rooms):
+                    if labels[room] == absorbed:
+                        labels[room] = joined
+    return is_open
 
 
 CARD = EnvCard(
@@ -167,15 +186,18 @@ class MazeEnv(LevelEnv):
         rooms = (size + 1) // 2
         edges = _room_edges(rooms)
         order = np.argsort(uniforms(keys, 0, _EDGES, len(edges)), 1, kind="stable")
-        labels = np.tile(np.arange(rooms * rooms), (n, 1))
-        is_open = np.zeros((n, len(edges)), dtype=bool)
-        rows = np.arange(n)
-        for j in range(len(edges)):
-            e = order[:, j]
-            a, b = labels[rows, edges[e, 0]], labels[rows, edges[e, 1]]
-            join = a != b
-            is_open[rows, e] = join
-            labels = np.where(join[:, None] & (labels == b[:, None]), a[:, None], labels)
+        if compiled.ENABLED:
+            is_open = kruskal_rows(order, edges, rooms * rooms)
+        else:
+            labels = np.tile(np.arange(rooms * rooms), (n, 1))
+            is_open = np.zeros((n, len(edges)), dtype=bool)
+            rows = np.arange(n)
+            for j in range(len(edges)):
+                e = order[:, j]
+                a, b = labels[rows, edges[e, 0]], labels[rows, edges[e, 1]]
+                join = a != b
+                is_open[rows, e] = join
+                labels = np.where(join[:, None] & (labels == b[:, None]), a[:, None], labels)
         walls = np.ones((n, size, size), dtype=bool)
         walls[:, ::2, ::2] = False
         ra, rb = np.divmod(edges[:, 0], rooms), np.divmod(edges[:, 1], rooms)
