@@ -76,6 +76,8 @@ def test_tree_study_runs_match(monkeypatch, settings, seed):
 
 # ---------------------------------------------------------------- the episodic worlds (every registered one)
 SMALL_CONFIGS = {  # a second setting per world, away from its defaults
+    "monster": {"size": 6, "monsters": 8, "shields": 2, "shield_reward_spread": 0.5, "knockback_distance": 2,
+                "monster_extra_step_prob": 0.9, "monster_start_distance": 2},
     "coin": {"size": 9, "enemy": False, "lava_prob": 0.6, "random_coin_share": 0.5, "object_tiles": 3},
     "maze": {"size": 11, "cheese_region": 5, "random_cheese_share": 0.3, "object_tiles": 1},
 }
