@@ -78,6 +78,8 @@ def test_tree_study_runs_match(monkeypatch, settings, seed):
 SMALL_CONFIGS = {  # a second setting per world, away from its defaults
     "monster": {"size": 6, "monsters": 8, "shields": 2, "shield_reward_spread": 0.5, "knockback_distance": 2,
                 "monster_extra_step_prob": 0.9, "monster_start_distance": 2},
+    "keys": {"size": 5, "train_keys": 6, "train_chests": 4, "test_like_share": 0.5, "key_reward": 0.3,
+             "chest_pull_needs_key": True},
     "coin": {"size": 9, "enemy": False, "lava_prob": 0.6, "random_coin_share": 0.5, "object_tiles": 3},
     "maze": {"size": 11, "cheese_region": 5, "random_cheese_share": 0.3, "object_tiles": 1},
 }
