@@ -80,6 +80,8 @@ SMALL_CONFIGS = {  # a second setting per world, away from its defaults
                 "monster_extra_step_prob": 0.9, "monster_start_distance": 2},
     "keys": {"size": 5, "train_keys": 6, "train_chests": 4, "test_like_share": 0.5, "key_reward": 0.3,
              "chest_pull_needs_key": True},
+    "follow": {"size": 5, "tiles": 7, "partner_speed": 0.6, "partner_pause": 1, "expert_dropout": 0.3,
+               "anti_expert_share": 0.5, "copy_reward": 0.5},
     "coin": {"size": 9, "enemy": False, "lava_prob": 0.6, "random_coin_share": 0.5, "object_tiles": 3},
     "maze": {"size": 11, "cheese_region": 5, "random_cheese_share": 0.3, "object_tiles": 1},
 }

@@ -59,7 +59,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import grid
+from .. import compiled, grid
 from ..batch import Batch
 from ..keys import uniforms
 from ..params import ParamError, param
@@ -410,6 +410,13 @@ class FollowEnv(EpisodicEnv):
         present, a successor of the last tile is verified, the partner disproved. The cycle itself
         is not shown.
         """
+        if compiled.ENABLED:
+            feats, context, state_features = follow_features(
+                state.agent, state.tiles, state.partner, state.partner_present, state.partner_last,
+                state.partner_after, state.known, state.agent_last, state.last_correct, state.disproved,
+                grid.move_table(state.size, state.size), state.size, len(FEATURE_NAMES), len(CONTEXT_NAMES),
+                len(STATE_FEATURE_NAMES))
+            return {"action_features": feats, "context": context, "state_features": state_features}
         cand, dist, moves = self._tile_distances(state)
         feats = np.zeros(dist.shape[:2] + (len(FEATURE_NAMES),))
         feats[..., 0], feats[..., 1] = self._toward(dist, moves, self._partner_goal(state))
@@ -571,3 +578,70 @@ class FollowEnv(EpisodicEnv):
         r, col = state.agent[row]
         cells[r][col] = AGENT
         return "\n".join("".join(line) for line in cells)
+
+
+# ---------------------------------------------------------------- compiled kernels (gmg.compiled)
+@compiled.kernel
+def _toward_row(feats, b, enters_column, closer_column, distances, moves, tile):
+    """`FollowEnv._toward` for row b into feats[b, :, column]; `closer_column` -1: only whether it enters."""
+    stay = len(moves) - 1
+    for a in range(len(moves)):
+        has = tile >= 0
+        distance = distances[a, max(tile, 0)]
+        feats[b, a, enters_column] = distance == 0 and moves[a] and has
+        if closer_column >= 0:
+            feats[b, a, closer_column] = distances[stay, max(tile, 0)] - distance if has else 0
+
+
+@compiled.kernel
+def follow_features(agent, tiles, partner, partner_present, partner_last, partner_after, known, agent_last,
+                    last_correct, disproved, move_table, size, n_features, n_contexts, n_state_features):
+    """`FollowEnv.observe` compiled: the same integer distances and tiles, hence the same features."""
+    n, n_actions, n_tiles = len(agent), move_table.shape[1], tiles.shape[1]
+    stay, far = n_actions - 1, 4 * size
+    feats = np.zeros((n, n_actions, n_features))
+    context = np.empty((n, n_contexts))
+    state_features = np.empty((n, n_state_features))
+    distances = np.empty((n_actions, n_tiles), np.int64)
+    moves = np.empty(n_actions, np.bool_)
+    other = np.empty(n_actions, np.int64)
+    for b in range(n):
+        here = agent[b, 0] * size + agent[b, 1]
+        for a in range(n_actions):
+            cell = move_table[here, a]
+            row, col = cell // size, cell % size
+            moves[a] = cell != here
+            for k in range(n_tiles):
+                distances[a, k] = abs(row - tiles[b, k, 0]) + abs(col - tiles[b, k, 1])
+        last = agent_last[b]
+        partner_goal = partner_last[b] if partner_present[b] else -1
+        shown = partner_after[b, last] if partner_present[b] and last >= 0 else -1
+        verified = known[b, last] if last >= 0 else -1
+        before = -1  # the tile the partner visited right before my last, once it is disproved
+        if disproved[b] and last >= 0:
+            for k in range(n_tiles):
+                if partner_after[b, k] == last:
+                    before = k
+                    break
+        _toward_row(feats, b, 0, 1, distances, moves, partner_goal)
+        _toward_row(feats, b, 2, 3, distances, moves, shown)
+        _toward_row(feats, b, 4, 5, distances, moves, verified)
+        _toward_row(feats, b, 6, -1, distances, moves, last)
+        for a in range(n_actions):
+            other[a] = far
+            for k in range(n_tiles):
+                if k != last:
+                    other[a] = min(other[a], distances[a, k])
+        for a in range(n_actions):
+            feats[b, a, 7] = other[a] == 0 and moves[a]
+            feats[b, a, 8] = other[stay] - other[a]
+            if partner_present[b]:
+                cell = move_table[here, a]
+                to_partner = abs(cell // size - partner[b, 0]) + abs(cell % size - partner[b, 1])
+                from_stay = abs(here // size - partner[b, 0]) + abs(here % size - partner[b, 1])
+                feats[b, a, 9] = from_stay - to_partner
+        _toward_row(feats, b, 10, 11, distances, moves, before)
+        context[b, 0], context[b, 1], context[b, 2], context[b, 3] = 1.0, partner_present[b], verified >= 0, disproved[b]
+        state_features[b, :n_contexts] = context[b]
+        state_features[b, n_contexts], state_features[b, n_contexts + 1] = last_correct[b], last < 0
+    return feats, context, state_features
