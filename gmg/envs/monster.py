@@ -685,22 +685,11 @@ def _contact(b, agent, monsters, alive, inventory, reward, hit, kill, key, t, pu
             else:
                 hits += 1
                 uniform_row(key[b], np.uint64(t[b] * 64 + m), np.uint64(purpose + 1), scores)
-                monsters[b, m] = _sample_flat(scores, far_table[agent])
+                monsters[b, m] = grid.sample_flat_row(scores, far_table[agent])
     inventory[b] -= kills
     kill[b] += kills
     hit[b] += hits
     reward[b] -= hit_penalty * hits
-
-
-@compiled.kernel
-def _sample_flat(scores, allowed):
-    """`grid.sample_flat` for one row: the first cell with the largest score + allowed."""
-    best, best_value = 0, -1.0
-    for c in range(len(scores)):
-        value = scores[c] + allowed[c]
-        if value > best_value:
-            best, best_value = c, value
-    return best
 
 
 @compiled.kernel
@@ -745,7 +734,7 @@ def monster_step(agent_cells, monster_cells, alive_in, apples, shields, inventor
             for m in range(n_monsters):
                 taken[monsters[b, m] if alive[b, m] else agent] = True
             uniform_row(key[b], np.uint64(t[b]), np.uint64(_RESPAWN + 1), scores)
-            items[b, picked] = _sample_flat(scores, ~taken)
+            items[b, picked] = grid.sample_flat_row(scores, ~taken)
         for m in range(n_monsters):
             if alive[b, m]:
                 monsters[b, m] = chase_table[agent, monsters[b, m], 1 if chase_draws[b, m] < 0.5 else 0]
