@@ -7,8 +7,9 @@ results are bit-identical with or without numba (tests/test_compiled.py checks s
 events, observations and learned values against the numpy code over several seeds and settings).
 
 `ENABLED` says which path runs: True when numba is importable and the environment variable
-GMG_NUMPY is unset or "0" (GMG_NUMPY=1 forces the numpy code, e.g. to time or debug it). Callers read
-`compiled.ENABLED` at call time, so a test can switch paths in one process. Kernels are compiled on
+GMG_NUMPY is unset or "0" (GMG_NUMPY=1 forces the numpy code, e.g. to time or debug it; numba is
+then not imported, and the kernels stay plain Python functions that tests can still run). Callers
+read `compiled.ENABLED` at call time, so a test can switch paths in one process. Kernels are compiled on
 their first call and cached on disk (numba's `cache=True`), so only the first process after an
 install or an edit pays the compile time.
 """
@@ -17,12 +18,14 @@ from __future__ import annotations
 
 import os
 
-try:
-    import numba
-except ImportError:  # numba is a speed-up, never a requirement: the numpy code runs without it
-    numba = None
+numba = None  # numba is a speed-up, never a requirement: the numpy code runs without it
+if os.environ.get("GMG_NUMPY", "0") in ("", "0"):  # with GMG_NUMPY set, not even imported (about half a second)
+    try:
+        import numba
+    except ImportError:
+        pass
 
-ENABLED = numba is not None and os.environ.get("GMG_NUMPY", "0") in ("", "0")
+ENABLED = numba is not None
 
 
 def kernel(function):

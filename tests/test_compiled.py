@@ -56,7 +56,7 @@ def test_tree_steps_and_observations_match(monkeypatch, config, seed):
 
 
 STUDY_SETTINGS = [
-    {"train_steps": 12_000, "copies": 3},
+    {"train_steps": 6_000, "copies": 3},
     {"train_steps": 6_000, "size": 5, "max_trees": 8, "initial_trees": 8, "r_max": 0.9, "chop_reward": 0.3,
      "epsilon": 0.5, "gamma": 0.9},
     {"train_steps": 6_000, "copies": 2, "shared_rate": 0.0, "count_rate": 0.1, "r_min": 1e-6},
