@@ -34,6 +34,7 @@ from ..batch import Batch
 from .base import EpisodicEnv, paint
 
 FAR = 10_000  # distance of an unreachable cell
+NO_HAZARDS, ENEMY_AND_LAVA, DECISION_SQUARE = range(3)  # a world's `hazard_rules` (the compiled step's)
 WALL_COLOUR, LAVA_COLOUR = "#555555", "#e8743b"
 
 
@@ -83,6 +84,45 @@ def level_features(walls, agent, obj, obj_dist, end_dist, move_table, closeness,
             feats[b, a, tile] = closeness[obj_dist[b, dest[b, a]]]
             feats[b, a, n_tiles] = closeness[end_dist[b, dest[b, a]]]
     return feats, context, dest
+
+
+@compiled.kernel
+def level_step(walls, lava, agent, obj, obj_dist, enemy, enemy_dir, decision, decided, reached, actions, move_table,
+               size, target, end_terminates, hazard_rules):
+    """`LevelEnv.step_env` compiled with its subclass's `_hazards` (`hazard_rules`), in place on the (copied)
+    state's arrays -> per row: got the object, arrived at the target, died, goals apart, left the decision
+    square the first time, and toward the object, as int64; and terminated."""
+    n = len(agent)
+    got, arrived, died = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64)
+    apart, there, toward = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64)
+    terminated = np.zeros(n, np.bool_)
+    for b in range(n):
+        prev = agent[b, 0] * size + agent[b, 1]
+        cell = move_table[prev, actions[b]]
+        if walls[b, cell]:
+            cell = prev
+        agent[b, 0], agent[b, 1] = cell // size, cell % size
+        apart[b] = obj[b, 0] != target[0] or obj[b, 1] != target[1]
+        if hazard_rules == ENEMY_AND_LAVA:  # CoinEnv._hazards: the enemy moves (turning at the edges), then meets
+            before_row, direction = enemy[b, 0], enemy_dir[b]
+            if not 0 <= enemy[b, 0] + direction < size:
+                direction = -direction
+            enemy[b, 0] += direction
+            enemy_dir[b] = direction
+            on_agent = enemy[b, 0] == agent[b, 0] and enemy[b, 1] == agent[b, 1]
+            swapped = before_row * size + enemy[b, 1] == cell and enemy[b, 0] * size + enemy[b, 1] == prev
+            died[b] = lava[b, cell] or (direction != 0 and (on_agent or swapped))
+        elif hazard_rules == DECISION_SQUARE:  # MazeEnv._hazards: the first move from the decision square
+            there[b] = not decided[b] and prev == decision[b]
+            toward[b] = obj_dist[b, cell] < obj_dist[b, prev]
+            decided[b] |= there[b]
+        at_object = agent[b, 0] == obj[b, 0] and agent[b, 1] == obj[b, 1]
+        at_target = agent[b, 0] == target[0] and agent[b, 1] == target[1]
+        got[b] = at_object and not died[b]
+        arrived[b] = at_target and not reached[b] and not died[b]  # the first arrival, with or without the object
+        reached[b] |= arrived[b]
+        terminated[b] = got[b] or died[b] or (arrived[b] and end_terminates)
+    return got, arrived, died, apart, there, toward, terminated
 
 
 @compiled.kernel
@@ -207,6 +247,18 @@ class LevelEnv(EpisodicEnv):
         """The rules of one step (see EpisodicEnv.step_env)."""
         s = state.copy()
         n, size = len(s.t), s.size
+        if compiled.ENABLED:
+            ev = {name: np.zeros(n, dtype=np.int64) for name in self.events + self.step_counts}
+            got, arrived, died, ev["apart"], there, toward, terminated = level_step(
+                s.walls, s.lava, s.agent, s.obj, s.obj_dist, s.enemy, s.enemy_dir, s.decision, s.decided, s.reached,
+                np.asarray(actions, np.int64), grid.move_table(size, size), size, self.target, self.end_terminates,
+                self.hazard_rules)
+            ev[self.object_name] += got
+            ev[self.target_name] += arrived
+            self._hazard_events(ev, died, there, toward)
+            s.t += 1
+            reward = sum(weight * ev[name] for name, (weight, _) in self.reward_weights().items())
+            return s, reward, ev, terminated
         rows = np.arange(n)
         prev = s.agent
         moved = grid.move(prev, actions, size, size)
@@ -227,6 +279,13 @@ class LevelEnv(EpisodicEnv):
     def _hazards(self, s: LevelState, prev: np.ndarray, ev: dict) -> np.ndarray:
         """Move hazards after the agent moved (counting their events); returns (B,) bool: the agent died."""
         return np.zeros(len(s.t), dtype=bool)
+
+    hazard_rules = NO_HAZARDS
+    """Which of `_hazards`' rules the compiled step (`level_step`) applies: ENEMY_AND_LAVA or DECISION_SQUARE."""
+
+    def _hazard_events(self, ev: dict, died: np.ndarray, there: np.ndarray, toward: np.ndarray) -> None:
+        """Count what `_hazards` counts, from the compiled step's per-row flags (died; the agent left the
+        decision square the first time, and toward the object)."""
 
     def reward_weights(self) -> dict[str, tuple[float, float]]:
         """The specified reward as event -> (weight, standard deviation 0) (gmg.diagnose's counterfactual)."""

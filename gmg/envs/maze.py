@@ -49,7 +49,7 @@ from .. import compiled, grid
 from ..keys import uniforms
 from ..params import ParamError, param
 from .card import EnvCard
-from .levels import LevelEnv, LevelState, bfs_distances
+from .levels import DECISION_SQUARE, LevelEnv, LevelState, bfs_distances
 
 _EDGES, _SHARE, _CELL = range(300, 303)
 
@@ -245,6 +245,13 @@ class MazeEnv(LevelEnv):
         ev["decision_to_cheese"] += there & toward
         s.decided |= there
         return np.zeros(len(s.t), dtype=bool)
+
+    hazard_rules = DECISION_SQUARE
+
+    def _hazard_events(self, ev: dict, died: np.ndarray, there: np.ndarray, toward: np.ndarray) -> None:
+        ev["step"] += 1
+        ev["decision"] += there
+        ev["decision_to_cheese"] += there & toward
 
     def cost_weights(self) -> dict[str, tuple[float, float]]:
         return {"step": (-self.config.step_cost, 0.0)}
