@@ -124,23 +124,26 @@ def sample_flat_rows(scores, allowed):
 
 
 @compiled.kernel
-def distinct_flat_rows(scores, allowed, count):
-    """`distinct_cells`' order compiled: per row, the `count` cells a stable ascending sort of
+def distinct_flat_row(scores, allowed, out):
+    """`distinct_cells`' order for one row, compiled: the len(out) cells a stable ascending sort of
     -(score + allowed) puts first, i.e. the largest values, the lowest index first among equal ones."""
-    n, n_cells = scores.shape
-    order = np.empty((n, count), np.int64)
-    keys = np.empty(n_cells)
-    picked = np.empty(n_cells, np.bool_)
-    for b in range(n):
-        for c in range(n_cells):
-            keys[c] = -(scores[b, c] + 1.0) if allowed[b, c] else -scores[b, c]
-            picked[c] = False
-        for j in range(count):
-            best = -1
-            for c in range(n_cells):
-                if not picked[c] and (best < 0 or keys[c] < keys[best]):
-                    best = c
-            order[b, j], picked[best] = best, True
+    keys = np.empty(len(scores))
+    picked = np.zeros(len(scores), np.bool_)
+    for c in range(len(scores)):
+        keys[c] = -(scores[c] + 1.0) if allowed[c] else -scores[c]
+    for j in range(len(out)):
+        best = -1
+        for c in range(len(scores)):
+            if not picked[c] and (best < 0 or keys[c] < keys[best]):
+                best = c
+        out[j], picked[best] = best, True
+
+
+@compiled.kernel
+def distinct_flat_rows(scores, allowed, count):
+    order = np.empty((len(scores), count), np.int64)
+    for b in range(len(scores)):
+        distinct_flat_row(scores[b], allowed[b], order[b])
     return order
 
 

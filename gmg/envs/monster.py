@@ -301,6 +301,13 @@ class MonsterEnv(EpisodicEnv):
         """New episodes; the split only changes the episode length, which the runner enforces."""
         c = self.config
         n, size = len(keys), c.size
+        if compiled.ENABLED:
+            agent, monsters, items = monster_reset(np.asarray(keys, np.uint64), c.monsters, c.apples + c.shields,
+                                                   grid.distance_table(size, size), size, c.monster_start_distance)
+            return MonsterState(agent=agent, monsters=monsters, alive=np.ones((n, c.monsters), dtype=bool),
+                                apples=items[:, : c.apples], shield_items=items[:, c.apples :],
+                                inventory=np.zeros(n, dtype=np.int64), t=np.zeros(n, dtype=np.int64),
+                                key=keys.astype(np.uint64), limit=self.limits(n, split), size=size)
         rows = np.arange(n)
         agent = grid.sample_cells(uniforms(keys, 0, 100, size * size), np.ones((n, size * size), bool), size)
         free = np.ones((n, size * size), dtype=bool)
@@ -753,3 +760,34 @@ def monster_step(agent_cells, monster_cells, alive_in, apples, shields, inventor
             items_out[b, k, 0], items_out[b, k, 1] = items[b, k] // size, items[b, k] % size
     return (agent_out, monsters_out, alive, items_out[:, :n_apples].copy(), items_out[:, n_apples:].copy(), inventory,
             reward, apple, shield, hit, kill, monsters_alive)
+
+
+@compiled.kernel
+def monster_reset(keys, n_monsters, n_items, distances, size, start_distance):
+    """`MonsterEnv.reset_from_keys`' cells compiled: the agent's, the monsters' (far enough from it), the items'
+    -> (B, 2), (B, M, 2), (B, items, 2); the same draws (purposes 100, 101, 102 at counter 0)."""
+    n, n_cells = len(keys), size * size
+    agent = np.empty((n, 2), np.int64)
+    monsters = np.empty((n, n_monsters, 2), np.int64)
+    items = np.empty((n, n_items, 2), np.int64)
+    scores = np.empty(n_cells)
+    free, allowed = np.empty(n_cells, np.bool_), np.empty(n_cells, np.bool_)
+    order_monsters, order_items = np.empty(n_monsters, np.int64), np.empty(n_items, np.int64)
+    for b in range(n):
+        free[:] = True
+        uniform_row(keys[b], np.uint64(0), np.uint64(100 + 1), scores)
+        here = grid.sample_flat_row(scores, free)
+        free[here] = False
+        for cell in range(n_cells):
+            allowed[cell] = free[cell] and distances[here, cell] >= start_distance
+        uniform_row(keys[b], np.uint64(0), np.uint64(101 + 1), scores)
+        grid.distinct_flat_row(scores, allowed, order_monsters)
+        for m in range(n_monsters):
+            free[order_monsters[m]] = False
+            monsters[b, m, 0], monsters[b, m, 1] = order_monsters[m] // size, order_monsters[m] % size
+        uniform_row(keys[b], np.uint64(0), np.uint64(102 + 1), scores)
+        grid.distinct_flat_row(scores, free, order_items)
+        for k in range(n_items):
+            items[b, k, 0], items[b, k, 1] = order_items[k] // size, order_items[k] % size
+        agent[b, 0], agent[b, 1] = here // size, here % size
+    return agent, monsters, items
