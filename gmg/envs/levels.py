@@ -68,22 +68,32 @@ def closeness_table(base: float) -> np.ndarray:
 
 
 @compiled.kernel
-def level_features(walls, agent, obj, obj_dist, end_dist, move_table, closeness, size, tiles, n_hazards):
-    """`LevelEnv.observe` compiled, its hazard features left at 0 -> (action features, context, destinations)."""
+def level_features(walls, lava, agent, obj, obj_dist, end_dist, enemy, enemy_dir, move_table, closeness, size, tiles,
+                   n_hazards, hazard_rules):
+    """`LevelEnv.observe` compiled, with its subclass's `_hazard_features` (`hazard_rules`) -> (action features,
+    context)."""
     n, n_actions, n_tiles = len(agent), move_table.shape[1], tiles * tiles
     feats = np.zeros((n, n_actions, n_tiles + 1 + n_hazards))
     context = np.zeros((n, 1 + n_tiles))
-    dest = np.empty((n, n_actions), np.int64)
     for b in range(n):
         here = agent[b, 0] * size + agent[b, 1]
         tile = (obj[b, 0] * tiles // size) * tiles + obj[b, 1] * tiles // size  # as object_tile
         context[b, 0] = context[b, 1 + tile] = 1.0
+        if hazard_rules == ENEMY_AND_LAVA:  # CoinEnv._hazard_features: where the enemy steps next (CoinEnv._enemy_next)
+            direction = enemy_dir[b]
+            if not 0 <= enemy[b, 0] + direction < size:
+                direction = -direction
+            enemy_cell, next_cell = enemy[b, 0] * size + enemy[b, 1], (enemy[b, 0] + direction) * size + enemy[b, 1]
+            swaps = enemy[b, 0] + direction == agent[b, 0] and enemy[b, 1] == agent[b, 1]
         for a in range(n_actions):
             cell = move_table[here, a]
-            dest[b, a] = here if walls[b, cell] else cell
-            feats[b, a, tile] = closeness[obj_dist[b, dest[b, a]]]
-            feats[b, a, n_tiles] = closeness[end_dist[b, dest[b, a]]]
-    return feats, context, dest
+            dest = here if walls[b, cell] else cell
+            feats[b, a, tile] = closeness[obj_dist[b, dest]]
+            feats[b, a, n_tiles] = closeness[end_dist[b, dest]]
+            if hazard_rules == ENEMY_AND_LAVA:
+                feats[b, a, n_tiles + 1] = lava[b, dest]
+                feats[b, a, n_tiles + 2] = enemy_dir[b] != 0 and (dest == next_cell or (swaps and dest == enemy_cell))
+    return feats, context
 
 
 @compiled.kernel
@@ -330,11 +340,10 @@ class LevelEnv(EpisodicEnv):
         c = self.config
         n = len(state.t)
         if compiled.ENABLED:
-            feats, context, dest = level_features(
-                state.walls, state.agent, state.obj, state.obj_dist, state.end_dist, grid.move_table(state.size, state.size),
-                closeness_table(c.closeness_base), state.size, c.object_tiles, len(self.hazard_names))
-            for k, hazard in enumerate(self._hazard_features(state, dest)):
-                feats[..., c.object_tiles**2 + 1 + k] = hazard
+            feats, context = level_features(
+                state.walls, state.lava, state.agent, state.obj, state.obj_dist, state.end_dist, state.enemy,
+                state.enemy_dir, grid.move_table(state.size, state.size), closeness_table(c.closeness_base),
+                state.size, c.object_tiles, len(self.hazard_names), self.hazard_rules)
             return {"action_features": feats, "context": context, "state_features": context}
         dest = self._destinations(state)
         obj_close = c.closeness_base ** np.take_along_axis(state.obj_dist, dest, 1).astype(np.float64)
