@@ -66,9 +66,14 @@ STUDY_SETTINGS = [
 @pytest.mark.parametrize("settings", STUDY_SETTINGS)
 @pytest.mark.parametrize("seed", [0, 3])
 def test_tree_study_runs_match(monkeypatch, settings, seed):
-    """The study's compiled loop: the same per-block records, replays, probes, snapshots and learned values."""
-    tree_study.reference_policies.cache_clear()  # their long runs are compiled too: run them on both paths
-    numpy_run, compiled_run = both_paths(monkeypatch, lambda: run_study(StudyRun.build("tree", seed, settings)))
+    """The study's compiled loop: the same per-block records, replays, probes, snapshots, learned values and
+    references."""
+
+    def fresh_run():
+        tree_study.reference_policies.cache_clear()  # the references' long runs are compiled too: run them each time
+        return run_study(StudyRun.build("tree", seed, settings))
+
+    numpy_run, compiled_run = both_paths(monkeypatch, fresh_run)
     numpy_run, compiled_run = (dataclasses.replace(r, seconds=0.0) for r in (numpy_run, compiled_run))
     assert_same(numpy_run, compiled_run)
     assert len(compiled_run.replay_steps) == tree_study.REPLAY_WINDOWS
@@ -129,4 +134,11 @@ def test_trained_weights_match(monkeypatch, name):
         return result.agent.params, [{k: v for k, v in row.items() if k != "seconds"} for row in result.curve]
 
     numpy_run, compiled_run = both_paths(monkeypatch, learned)
+    assert_same(numpy_run, compiled_run)
+
+
+def test_tree_random_walk_matches(monkeypatch):
+    """The diagnosis's floor: a random walk stepped by the compiled step, its moves drawn by numpy."""
+    config = TREE_CONFIGS[1]
+    numpy_run, compiled_run = both_paths(monkeypatch, lambda: tree_study.random_walk.__wrapped__(config))
     assert_same(numpy_run, compiled_run)
