@@ -108,14 +108,14 @@ class TreeEnv:
         self.cell_positions = grid.cell_grid(self.size, self.size)
         # offsets from the agent to a tree, (2 size - 1)^2 of them, as one index
         self.n_offsets = (2 * self.size - 1) ** 2
-        self._spawn_table = self._spawn_probabilities()
+        self.spawn_table = self._spawn_probabilities()
         # lookup tables: a step is a few gathers rather than arithmetic on positions
-        self._next_cell = grid.flat(grid.all_moves(self.cell_positions, self.size, self.size), self.size)
+        self.next_cell = grid.move_table(self.size, self.size)
         offsets = self.cell_positions[None] - self.cell_positions[:, None] + (self.size - 1)  # [from, to]
-        self._offset_index = offsets[..., 0] * (2 * self.size - 1) + offsets[..., 1]
+        self.offset_index = offsets[..., 0] * (2 * self.size - 1) + offsets[..., 1]
 
     def spawn_probability(self, counts: np.ndarray) -> np.ndarray:
-        return self._spawn_table[counts]
+        return self.spawn_table[counts]
 
     def _spawn_probabilities(self) -> np.ndarray:
         """r(n) for n = 0..max_trees (0 at max_trees; 0 at n = 0 with permanent extinction)."""
@@ -157,17 +157,17 @@ class TreeEnv:
         if compiled.ENABLED:
             draws = np.zeros((len(actions), 2)) if draws is None else draws  # not read without regrowth
             chopped, spawned = step_rows(s.trees, s.cell, s.count, np.asarray(actions, np.int64), draws, grow,
-                                         self._next_cell, self._spawn_table)
+                                         self.next_cell, self.spawn_table)
             s.t += 1
             return s, chopped * self.config.chop_reward, {"chop": chopped, "spawn": spawned}
         rows = np.arange(len(actions))
-        here = s.cell = self._next_cell[s.cell, actions]
+        here = s.cell = self.next_cell[s.cell, actions]
         chopped = s.trees[rows, here]
         s.trees[rows, here] = False
         s.count -= chopped
         spawned = np.zeros(len(actions), dtype=bool)
         if grow:
-            spawned = draws[:, 0] < self._spawn_table[s.count]
+            spawned = draws[:, 0] < self.spawn_table[s.count]
             s.count += spawned
             if spawned.any():
                 grow_rows = np.flatnonzero(spawned)
@@ -189,7 +189,7 @@ class TreeEnv:
 
     def observe(self, state: TreeState) -> dict[str, np.ndarray]:
         """The nearest tree's offset from the agent (one index; offset 0 when no tree stands) and the count."""
-        return {"nearest": self._offset_index[state.cell, self.nearest_tree(state)], "count": state.count}
+        return {"nearest": self.offset_index[state.cell, self.nearest_tree(state)], "count": state.count}
 
     def toward_nearest(self, state: TreeState) -> np.ndarray:
         """The greedy reference's action: a move that shortens the way to the nearest tree (stay with none)."""

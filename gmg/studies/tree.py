@@ -240,7 +240,7 @@ def run(config: Config, seed: int, on_progress=None, stop=None) -> TreeResult:
         if compiled.ENABLED:
             _live_block(state.trees, state.cell, state.count, learner.q.reshape(-1, grid.N_ACTIONS),
                         learner.current_offsets, learner.current_rows, learner.current_values, env_draws, agent_draws,
-                        env._next_cell, env._spawn_table, env.distances, env._offset_index, config.chop_reward,
+                        env.next_cell, env.spawn_table, env.distances, env.offset_index, config.chop_reward,
                         config.gamma, config.shared_rate, config.count_rate, config.epsilon,
                         block_reward, block_trees, block_copy0_trees, block_copy0_cell)
             state.t += BLOCK
@@ -352,7 +352,7 @@ def _long_run(env: TreeEnv, policy) -> dict:
         draws = env.step_draws(state.key, block, BLOCK)
         if compiled.ENABLED and policy is not RANDOM_WALK:
             _reference_block(state.trees, state.cell, state.count, draws, -1 if policy is None else policy,
-                             env._next_cell, env._spawn_table, env.distances, env.cell_positions,
+                             env.next_cell, env.spawn_table, env.distances, env.cell_positions,
                              env.config.chop_reward, block_reward, block_trees)
             state.t += BLOCK
         else:
