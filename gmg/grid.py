@@ -10,6 +10,8 @@ import functools
 
 import numpy as np
 
+from . import compiled
+
 ACTION_KEYS = "udlrs"  # up, down, left, right, stay: one letter per action, for action strings "rrdds"
 MOVES = np.array([(-1, 0), (1, 0), (0, -1), (0, 1), (0, 0)], dtype=np.int64)
 N_ACTIONS = len(MOVES)
@@ -39,6 +41,14 @@ def all_moves(pos: np.ndarray, height: int, width: int) -> np.ndarray:
     clipped = np.clip(target, 0, [height - 1, width - 1])
     # a move off the grid is a no-op, exactly as in `move`
     return np.where((clipped == target).all(-1, keepdims=True), target, pos[..., None, :])
+
+
+@functools.cache
+def move_table(height: int, width: int) -> np.ndarray:
+    """(cells, N_ACTIONS) the flat cell each action leads to from each flat cell (off the grid: stay), read-only."""
+    table = flat(all_moves(cell_grid(height, width), height, width), width)
+    table.flags.writeable = False
+    return table
 
 
 def manhattan(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -80,13 +90,61 @@ def sample_cells(scores: np.ndarray, allowed: np.ndarray, width: int) -> np.ndar
 
 def sample_flat(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     """`sample_cells` as flat cell indices -> (N,)."""
+    if compiled.ENABLED:
+        return sample_flat_rows(scores, allowed)
     return (scores + allowed).argmax(-1)  # +1.0 where allowed: allowed cells always outrank the rest
 
 
 def distinct_cells(scores: np.ndarray, allowed: np.ndarray, count: int, width: int) -> np.ndarray:
     """`count` distinct random cells per row, allowed cells first: (N, cells) -> (N, count, 2)."""
-    order = np.argsort(-np.where(allowed, scores + 1.0, scores), -1, kind="stable")[:, :count]
+    if compiled.ENABLED:
+        order = distinct_flat_rows(scores, allowed, min(count, scores.shape[1]))
+    else:
+        order = np.argsort(-np.where(allowed, scores + 1.0, scores), -1, kind="stable")[:, :count]
     return np.stack([order // width, order % width], -1)
+
+
+@compiled.kernel
+def sample_flat_row(scores, allowed):
+    """`sample_flat` for one row: the first cell with the largest score + allowed."""
+    best, best_value = 0, -np.inf
+    for c in range(len(scores)):
+        value = scores[c] + allowed[c]
+        if value > best_value:
+            best, best_value = c, value
+    return best
+
+
+@compiled.kernel
+def sample_flat_rows(scores, allowed):
+    cells = np.empty(len(scores), np.int64)
+    for b in range(len(scores)):
+        cells[b] = sample_flat_row(scores[b], allowed[b])
+    return cells
+
+
+@compiled.kernel
+def distinct_flat_row(scores, allowed, out):
+    """`distinct_cells`' order for one row, compiled: the len(out) cells a stable ascending sort of
+    -(score + allowed) puts first, i.e. the largest values, the lowest index first among equal ones."""
+    keys = np.empty(len(scores))
+    picked = np.zeros(len(scores), np.bool_)
+    for c in range(len(scores)):
+        keys[c] = -(scores[c] + 1.0) if allowed[c] else -scores[c]
+    for j in range(len(out)):
+        best = -1
+        for c in range(len(scores)):
+            if not picked[c] and (best < 0 or keys[c] < keys[best]):
+                best = c
+        out[j], picked[best] = best, True
+
+
+@compiled.kernel
+def distinct_flat_rows(scores, allowed, count):
+    order = np.empty((len(scores), count), np.int64)
+    for b in range(len(scores)):
+        distinct_flat_row(scores[b], allowed[b], order[b])
+    return order
 
 
 def pair_distances(cells: np.ndarray, objects: np.ndarray, size: int) -> np.ndarray:

@@ -159,4 +159,4 @@ def test_learner_corrects_values_of_a_next_state_sharing_the_entry():
     action = learner.act(np.array([[0.9, 0.1, 0.1, 0.1, 0.1, 0.5, 0.5]]))
     learner.update(np.array([1.0]), obs)  # the same state again
     assert learner.action_values(obs)[0, action[0]] == pytest.approx(0.12)
-    assert learner._values[0, action[0]] == pytest.approx(0.12)
+    assert learner.current_values[0, action[0]] == pytest.approx(0.12)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import compiled
 from ..keys import uniforms
 from ..params import param
 from .base import TIE_TOLERANCE
@@ -54,7 +55,10 @@ class ContinualQ:
         self.q = np.zeros((copies, n_counts, n_offsets, n_actions))
         self._q_rows = self.q.reshape(-1, n_actions)  # a view: row (copy, n, o)
         self._copies = np.arange(copies)
-        self._rows = self._values = self._actions = None  # the current state's Q rows and values
+        # the current state, carried from one step to the next (the Tree study's compiled loop updates
+        # them in place): each copy's nearest-tree offset, its row of Q, and that row's values
+        self.current_offsets = self.current_rows = self.current_values = None
+        self._actions = None
 
     def _table_rows(self, obs: dict, copy: np.ndarray) -> np.ndarray:
         """Row indices into Q viewed as (copy * count * offset, A): one index is the fastest gather."""
@@ -84,25 +88,58 @@ class ContinualQ:
 
     def start(self, obs: dict) -> None:
         """Begin the stream in the state `obs` (one row per copy)."""
-        self._offsets = obs["nearest"]
-        self._rows = self._table_rows(obs, self._copies)
-        self._values = self._q_rows[self._rows]
+        self.current_offsets = obs["nearest"]
+        self.current_rows = self._table_rows(obs, self._copies)
+        self.current_values = self._q_rows[self.current_rows]
 
     def act(self, draws: np.ndarray) -> np.ndarray:
         """Exploring actions in the current state; `draws` as for `choose`."""
-        self._actions = self.choose(self._values, draws, explore=True)
+        self._actions = self.choose(self.current_values, draws, explore=True)
         return self._actions
 
     def update(self, reward: np.ndarray, next_obs: dict) -> None:
         """Q-learning on the last transition (no terminal states: the world goes on); next_obs becomes current."""
         c, copies, actions = self.config, self._copies, self._actions
+        offsets, rows = self.current_offsets, self.current_rows
         next_rows = self._table_rows(next_obs, copies)
         next_values = self._q_rows[next_rows]
-        td = reward + c.gamma * next_values.max(1) - self._values[copies, actions]
-        self.q[copies, :, self._offsets, actions] += (c.shared_rate * td)[:, None]  # shared: every count
-        self._q_rows[self._rows, actions] += c.count_rate * td  # this count only
+        td = reward + c.gamma * next_values.max(1) - self.current_values[copies, actions]
+        self.q[copies, :, offsets, actions] += (c.shared_rate * td)[:, None]  # shared: every count
+        self._q_rows[rows, actions] += c.count_rate * td  # this count only
         # next_values were looked up before the update: correct the entries it changed, if the next state shares them
-        same_offset = next_obs["nearest"] == self._offsets
-        correction = c.shared_rate * same_offset + c.count_rate * (next_rows == self._rows)
+        same_offset = next_obs["nearest"] == offsets
+        correction = c.shared_rate * same_offset + c.count_rate * (next_rows == rows)
         next_values[copies, actions] += td * correction
-        self._offsets, self._rows, self._values = next_obs["nearest"], next_rows, next_values
+        self.current_offsets, self.current_rows, self.current_values = next_obs["nearest"], next_rows, next_values
+
+
+# ---------------------------------------------------------------- compiled kernels (gmg.compiled)
+@compiled.kernel
+def choose_row(values, draws, epsilon, explore):
+    """`ContinualQ.choose` for one row: the same tie-breaking noise and coin, the same action."""
+    n_actions = len(values)
+    top = values.max() - TIE_TOLERANCE
+    action, best_draw = 0, -2.0
+    for a in range(n_actions):
+        draw = draws[a] if values[a] >= top else -1.0
+        if draw > best_draw:  # strictly: the first of equal draws, as argmax
+            action, best_draw = a, draw
+    if explore and draws[n_actions] < epsilon:
+        action = np.int64(draws[n_actions + 1] * n_actions)
+    return action
+
+
+@compiled.kernel
+def update_row(q_rows, b, n_counts, n_offsets, offsets, rows, values, action, reward, next_offset, next_row,
+               gamma, shared_rate, count_rate):
+    """`ContinualQ.update` for copy b, in place on Q and on the current offsets, rows and values."""
+    next_values = q_rows[next_row].copy()
+    td = reward + gamma * next_values.max() - values[b, action]
+    shared = shared_rate * td
+    for n in range(n_counts):
+        q_rows[(b * n_counts + n) * n_offsets + offsets[b], action] += shared
+    q_rows[rows[b], action] += count_rate * td
+    correction = shared_rate * (next_offset == offsets[b]) + count_rate * (next_row == rows[b])
+    next_values[action] += td * correction
+    offsets[b], rows[b] = next_offset, next_row
+    values[b] = next_values

@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .. import grid
+from .. import compiled, grid
 from ..keys import new_keys
 from .card import EnvCard
 
@@ -35,9 +35,21 @@ class Step(NamedTuple):
 
 def paint(grid_: np.ndarray, channel: int, cells: np.ndarray, present: np.ndarray | None = None) -> None:
     """Set grid_[b, channel, row, col] = 1 for the (B, K, 2) `cells` of each row b where `present` (B, K)."""
+    if compiled.ENABLED:
+        paint_rows(grid_, channel, cells, np.ones(cells.shape[:2], dtype=bool) if present is None else present)
+        return
     b = np.broadcast_to(np.arange(cells.shape[0])[:, None], cells.shape[:2])
     keep = np.ones(cells.shape[:2], dtype=bool) if present is None else present
     grid_[b[keep], channel, cells[..., 0][keep], cells[..., 1][keep]] = 1.0
+
+
+@compiled.kernel
+def paint_rows(grid_, channel, cells, present):
+    """`paint` compiled (its numpy code is the reference)."""
+    for b in range(cells.shape[0]):
+        for k in range(cells.shape[1]):
+            if present[b, k]:
+                grid_[b, channel, cells[b, k, 0], cells[b, k, 1]] = 1.0
 
 
 class EpisodicEnv:

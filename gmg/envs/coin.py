@@ -48,12 +48,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import grid
+from .. import compiled, grid
 from ..keys import uniforms
 from ..params import ParamError, param
 from .base import paint
 from .card import EnvCard
-from .levels import LevelEnv, LevelState
+from .levels import ENEMY_AND_LAVA, LevelEnv, LevelState
 
 # purposes of counter-based draws at reset (see gmg.keys)
 _COLUMNS, _ENEMY, _COIN_SHARE, _COIN_CELL = range(200, 204)
@@ -153,6 +153,7 @@ class CoinEnv(LevelEnv):
         "Random agent": ("random", {}),
     }
     hazard_names = ("lava", "enemy")
+    hazard_rules = ENEMY_AND_LAVA
     end_terminates = True
 
     @staticmethod
@@ -169,6 +170,8 @@ class CoinEnv(LevelEnv):
         inner = np.arange(2, size - 2)
         u = uniforms(keys, 0, _COLUMNS, 3 * size).reshape(n, 3, size)
         e = uniforms(keys, 0, _ENEMY, 3)
+        if compiled.ENABLED:
+            return coin_levels(u, e, c.pillar_prob, c.pillar_prob + (1 - c.pillar_prob) * c.lava_prob, c.enemy)
         enemy_col = inner[(e[:, 0] * len(inner)).astype(np.int64)]
         pillar = (u[:, 0] < c.pillar_prob) & np.isin(np.arange(size), inner)
         if c.enemy:
@@ -214,6 +217,9 @@ class CoinEnv(LevelEnv):
         ev["death"] += died
         return died
 
+    def _hazard_events(self, ev: dict, died: np.ndarray, there: np.ndarray, toward: np.ndarray) -> None:
+        ev["death"] += died
+
     def cost_weights(self) -> dict[str, tuple[float, float]]:
         return {"death": (-self.config.death_penalty, 0.0)}
 
@@ -251,3 +257,33 @@ class CoinEnv(LevelEnv):
         "enemy": ("x", "#d62728", "enemy"),
         "agent": ("star", "#111111", "agent"),
     }
+
+
+# ---------------------------------------------------------------- compiled kernels (gmg.compiled)
+@compiled.kernel
+def coin_levels(u, e, pillar_prob, lava_threshold, has_enemy):
+    """`CoinEnv._generate` compiled, from the same uniforms: per inner column a pillar (from the floor or the
+    ceiling) or a lava pit, never in the enemy's column -> walls, lava, enemy, enemy_dir."""
+    n, size = u.shape[0], u.shape[2]
+    n_inner = max(size - 4, 0)  # columns 2 .. size - 3
+    walls = np.zeros((n, size * size), np.bool_)
+    lava = np.zeros((n, size * size), np.bool_)
+    enemy = np.full((n, 2), -1, np.int64)
+    enemy_dir = np.zeros(n, np.int64)
+    for b in range(n):
+        enemy_col = 2 + np.int64(e[b, 0] * n_inner)
+        for col in range(2, size - 2):
+            if has_enemy and col == enemy_col:
+                continue
+            pillar = u[b, 0, col] < pillar_prob
+            if pillar:
+                height = 1 + np.int64(u[b, 2, col] * (size // 3))
+                from_floor = u[b, 1, col] < 0.6
+                for row in range(size):
+                    walls[b, row * size + col] = row >= size - height if from_floor else row < height
+            elif u[b, 0, col] < lava_threshold:
+                lava[b, (size - 1) * size + col] = True
+        if has_enemy:
+            enemy[b, 0], enemy[b, 1] = np.int64(e[b, 1] * size), enemy_col
+            enemy_dir[b] = -1 if e[b, 2] < 0.5 else 1
+    return walls, lava, enemy, enemy_dir

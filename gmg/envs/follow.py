@@ -59,7 +59,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import grid
+from .. import compiled, grid
 from ..batch import Batch
 from ..keys import uniforms
 from ..params import ParamError, param
@@ -315,6 +315,14 @@ class FollowEnv(EpisodicEnv):
         c = self.config
         s = state.copy()
         n = len(s.t)
+        if compiled.ENABLED:
+            reward, *counts = follow_step(
+                s.agent, s.tiles, s.succ, s.agent_last, s.last_correct, s.known, s.partner_after, s.disproved,
+                s.partner, s.partner_present, s.partner_next, s.partner_target, s.partner_last, s.partner_wait,
+                np.asarray(actions, np.int64), uniforms(s.key, s.t, _PARTNER_MOVE, 2), grid.move_table(s.size, s.size),
+                s.size, c.correct_reward, c.wrong_penalty, c.copy_reward, c.partner_speed, c.partner_pause)
+            s.t += 1
+            return s, reward, dict(zip(STEP_COUNTS + EVENTS, counts)), np.zeros(n, dtype=bool)
         rows = np.arange(n)
         ev = {
             "partner_present": s.partner_present.astype(np.int64),
@@ -440,6 +448,13 @@ class FollowEnv(EpisodicEnv):
         present, a successor of the last tile is verified, the partner disproved. The cycle itself
         is not shown.
         """
+        if compiled.ENABLED:
+            feats, context, state_features = follow_features(
+                state.agent, state.tiles, state.partner, state.partner_present, state.partner_last,
+                state.partner_after, state.known, state.agent_last, state.last_correct, state.disproved,
+                grid.move_table(state.size, state.size), state.size, len(FEATURE_NAMES), len(CONTEXT_NAMES),
+                len(STATE_FEATURE_NAMES))
+            return {"action_features": feats, "context": context, "state_features": state_features}
         cand, dist, moves = self._tile_distances(state)
         feats = np.zeros(dist.shape[:2] + (len(FEATURE_NAMES),))
         feats[..., 0], feats[..., 1] = self._toward(dist, moves, self._partner_goal(state))
@@ -607,3 +622,139 @@ class FollowEnv(EpisodicEnv):
         r, col = state.agent[row]
         cells[r][col] = AGENT
         return "\n".join("".join(line) for line in cells)
+
+
+# ---------------------------------------------------------------- compiled kernels (gmg.compiled)
+@compiled.kernel
+def _toward_row(feats, b, enters_column, closer_column, distances, moves, tile):
+    """`FollowEnv._toward` for row b into feats[b, :, column]; `closer_column` -1: only whether it enters."""
+    stay = len(moves) - 1
+    for a in range(len(moves)):
+        has = tile >= 0
+        distance = distances[a, max(tile, 0)]
+        feats[b, a, enters_column] = distance == 0 and moves[a] and has
+        if closer_column >= 0:
+            feats[b, a, closer_column] = distances[stay, max(tile, 0)] - distance if has else 0
+
+
+@compiled.kernel
+def follow_features(agent, tiles, partner, partner_present, partner_last, partner_after, known, agent_last,
+                    last_correct, disproved, move_table, size, n_features, n_contexts, n_state_features):
+    """`FollowEnv.observe` compiled: the same integer distances and tiles, hence the same features."""
+    n, n_actions, n_tiles = len(agent), move_table.shape[1], tiles.shape[1]
+    stay, far = n_actions - 1, 4 * size
+    feats = np.zeros((n, n_actions, n_features))
+    context = np.empty((n, n_contexts))
+    state_features = np.empty((n, n_state_features))
+    distances = np.empty((n_actions, n_tiles), np.int64)
+    moves = np.empty(n_actions, np.bool_)
+    other = np.empty(n_actions, np.int64)
+    for b in range(n):
+        here = agent[b, 0] * size + agent[b, 1]
+        for a in range(n_actions):
+            cell = move_table[here, a]
+            row, col = cell // size, cell % size
+            moves[a] = cell != here
+            for k in range(n_tiles):
+                distances[a, k] = abs(row - tiles[b, k, 0]) + abs(col - tiles[b, k, 1])
+        last = agent_last[b]
+        partner_goal = partner_last[b] if partner_present[b] else -1
+        shown = partner_after[b, last] if partner_present[b] and last >= 0 else -1
+        verified = known[b, last] if last >= 0 else -1
+        before = -1  # the tile the partner visited right before my last, once it is disproved
+        if disproved[b] and last >= 0:
+            for k in range(n_tiles):
+                if partner_after[b, k] == last:
+                    before = k
+                    break
+        _toward_row(feats, b, 0, 1, distances, moves, partner_goal)
+        _toward_row(feats, b, 2, 3, distances, moves, shown)
+        _toward_row(feats, b, 4, 5, distances, moves, verified)
+        _toward_row(feats, b, 6, -1, distances, moves, last)
+        for a in range(n_actions):
+            other[a] = far
+            for k in range(n_tiles):
+                if k != last:
+                    other[a] = min(other[a], distances[a, k])
+        for a in range(n_actions):
+            feats[b, a, 7] = other[a] == 0 and moves[a]
+            feats[b, a, 8] = other[stay] - other[a]
+            if partner_present[b]:
+                cell = move_table[here, a]
+                to_partner = abs(cell // size - partner[b, 0]) + abs(cell % size - partner[b, 1])
+                from_stay = abs(here // size - partner[b, 0]) + abs(here % size - partner[b, 1])
+                feats[b, a, 9] = from_stay - to_partner
+        _toward_row(feats, b, 10, 11, distances, moves, before)
+        context[b, 0], context[b, 1], context[b, 2], context[b, 3] = 1.0, partner_present[b], verified >= 0, disproved[b]
+        state_features[b, :n_contexts] = context[b]
+        state_features[b, n_contexts], state_features[b, n_contexts + 1] = last_correct[b], last < 0
+    return feats, context, state_features
+
+
+@compiled.kernel
+def follow_step(agent, tiles, succ, agent_last, last_correct, known, partner_after, disproved, partner,
+                partner_present, partner_next, partner_target, partner_last, partner_wait, actions, draws, move_table,
+                size, correct_reward, wrong_penalty, copy_reward, partner_speed, partner_pause):
+    """`FollowEnv.step_env` compiled, in place on the (copied) state's arrays, with the same partner draws
+    -> (reward, then the counts of STEP_COUNTS and EVENTS)."""
+    n, n_tiles = len(agent), tiles.shape[1]
+    reward = np.zeros(n)
+    present_count, has_visited, distance, goals_differ = (np.zeros(n, np.int64), np.zeros(n, np.int64),
+                                                          np.zeros(n, np.int64), np.zeros(n, np.int64))
+    correct_count, wrong_count, followed, copied = (np.zeros(n, np.int64), np.zeros(n, np.int64),
+                                                    np.zeros(n, np.int64), np.zeros(n, np.int64))
+    for b in range(n):
+        present, last = partner_present[b], agent_last[b]
+        # the counts at the step's start (FollowEnv.goals_apart and its helpers)
+        partner_goal = partner_last[b] if present else -1
+        rule_goal = succ[b, last] if last >= 0 else -1
+        follower_next = partner_last[b] if partner_goal >= 0 and partner_goal != last else partner_target[b]
+        present_count[b] = present
+        has_visited[b] = partner_goal >= 0
+        distance[b] = (abs(agent[b, 0] - partner[b, 0]) + abs(agent[b, 1] - partner[b, 1])) * present
+        goals_differ[b] = present and last >= 0 and follower_next != rule_goal
+        # the agent's move and visit
+        here = agent[b, 0] * size + agent[b, 1]
+        cell = move_table[here, actions[b]]
+        agent[b, 0], agent[b, 1] = cell // size, cell % size
+        visited, tile = False, 0
+        if cell != here:
+            for k in range(n_tiles):
+                if tiles[b, k, 0] == agent[b, 0] and tiles[b, k, 1] == agent[b, 1]:
+                    visited, tile = True, k
+                    break
+        correct = visited and (last < 0 or tile == rule_goal)
+        wrong = visited and not correct
+        correct_count[b], wrong_count[b] = correct, wrong
+        followed[b] = visited and present and tile == partner_last[b]
+        copied[b] = followed[b] * (tile != last)
+        shown = partner_after[b, last] if last >= 0 else -1
+        if visited and shown >= 0 and ((tile != shown) if correct else (tile == shown)):
+            disproved[b] = True
+        if correct and last >= 0:
+            known[b, last] = tile
+        if visited:
+            agent_last[b], last_correct[b] = tile, correct
+        reward[b] = correct_reward * correct - wrong_penalty * wrong + copy_reward * copied[b]
+        # the partner's move, toward its target tile
+        target_row, target_col = tiles[b, partner_target[b], 0], tiles[b, partner_target[b], 1]
+        gap_row, gap_col = target_row - partner[b, 0], target_col - partner[b, 1]
+        vertical = abs(gap_row) > abs(gap_col) or (abs(gap_row) == abs(gap_col) and draws[b, 1] < 0.5)
+        moving = draws[b, 0] < partner_speed and present and partner_wait[b] == 0
+        partner_wait[b] = max(partner_wait[b] - 1, 0)
+        if moving:
+            if vertical:
+                partner[b, 0] += np.sign(gap_row)
+            else:
+                partner[b, 1] += np.sign(gap_col)
+        if present and partner[b, 0] == target_row and partner[b, 1] == target_col:  # arrived
+            partner_wait[b] = partner_pause
+            if partner_last[b] >= 0:
+                verified = known[b, partner_last[b]]  # the partner's step against the agent's verified one
+                if verified >= 0 and verified != partner_target[b]:
+                    disproved[b] = True
+                partner_after[b, partner_last[b]] = partner_target[b]
+            partner_last[b] = partner_target[b]
+            partner_target[b] = partner_next[b, partner_target[b]]
+    return (reward, present_count, has_visited, distance, goals_differ, correct_count, wrong_count, followed,
+            copied)

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import grid
+from .. import compiled, grid
 from ..batch import Batch
 from ..keys import uniforms
 from ..params import ParamError, param
@@ -230,6 +230,14 @@ class KeysEnv(EpisodicEnv):
     # ---------------------------------------------------------------- step
     def step_env(self, state: KeysState, actions: np.ndarray):
         """The rules of one step (see EpisodicEnv.step_env)."""
+        if compiled.ENABLED:
+            s = state.copy()
+            counts = keys_step(s.agent, s.keys, s.key_present, s.chests, s.chest_present, s.inventory,
+                               np.asarray(actions, np.int64), grid.move_table(s.size, s.size), s.size)
+            *counts, terminated = counts
+            ev = dict(zip(("openable", "keys_suffice", "key", "surplus_key", "chest"), counts))
+            s.t += 1
+            return s, self.config.chest_reward * ev["chest"] + self.config.key_reward * ev["key"], ev, terminated
         s = state.copy()
         chests_left = s.chest_present.sum(1)
         ev = {
@@ -297,6 +305,12 @@ class KeysEnv(EpisodicEnv):
         key count and whether its keys suffice; on training levels they never do, so what the
         learner makes of that context comes only from test-like levels (the cure).
         """
+        if compiled.ENABLED:
+            feats, context, state_features = keys_features(
+                state.agent, state.keys, state.key_present, state.chests, state.chest_present, state.inventory,
+                grid.move_table(state.size, state.size), state.size, self.config.chest_pull_needs_key,
+                len(FEATURE_NAMES), len(CONTEXT_NAMES), len(STATE_FEATURE_NAMES))
+            return {"action_features": feats, "context": context, "state_features": state_features}
         feats = np.empty(state.agent.shape[:1] + (self.n_actions, len(FEATURE_NAMES)))
         for col, kind in ((0, "keys"), (2, "chests")):
             dist = self._nearest(state, kind)
@@ -415,3 +429,86 @@ class KeysEnv(EpisodicEnv):
         r, col = state.agent[row]
         cells[r][col] = AGENT
         return "\n".join("".join(line) for line in cells)
+
+
+# ---------------------------------------------------------------- compiled kernels (gmg.compiled)
+@compiled.kernel
+def _nearest_present(cell, size, items, present, b, skip_cell, far):
+    """Steps from flat `cell` to row b's nearest present item, not counting one on `skip_cell` (far: none)."""
+    row, col = cell // size, cell % size
+    nearest = far
+    for k in range(items.shape[1]):
+        if present[b, k] and items[b, k, 0] * size + items[b, k, 1] != skip_cell:
+            nearest = min(nearest, abs(row - items[b, k, 0]) + abs(col - items[b, k, 1]))
+    return nearest
+
+
+@compiled.kernel
+def keys_features(agent, keys, key_present, chests, chest_present, inventory, move_table, size, chest_pull_needs_key,
+                  n_features, n_contexts, n_state_features):
+    """`KeysEnv.observe` compiled: the same integer distances and counts, hence the same features."""
+    n, n_actions = len(agent), move_table.shape[1]
+    stay, far = n_actions - 1, 4 * size
+    feats = np.empty((n, n_actions, n_features))
+    context = np.empty((n, n_contexts))
+    state_features = np.empty((n, n_state_features))
+    distances = np.empty(n_actions, np.int64)
+    for b in range(n):
+        here = agent[b, 0] * size + agent[b, 1]
+        holding = 1.0 if inventory[b] > 0 else 0.0
+        for column, items, present, skip in ((0, keys, key_present, -1), (2, chests, chest_present, here)):
+            for a in range(n_actions):  # a shut chest under the agent does not count
+                distances[a] = _nearest_present(move_table[here, a], size, items, present, b, skip, far)
+            for a in range(n_actions):
+                feats[b, a, column] = distances[a] == 0
+                feats[b, a, column + 1] = distances[stay] - distances[a]
+        for a in range(n_actions):
+            feats[b, a, 2] *= holding  # a chest stepped on without a key stays shut
+            if chest_pull_needs_key:
+                feats[b, a, 3] *= holding
+        keys_left, chests_left = 0, 0
+        for k in range(key_present.shape[1]):
+            keys_left += key_present[b, k]
+        for k in range(chest_present.shape[1]):
+            chests_left += chest_present[b, k]
+        context[b, 0], context[b, 1] = 1.0, keys_left == 0
+        context[b, 2] = inventory[b] >= chests_left > 0  # as goals_apart
+        state_features[b, :n_contexts] = context[b]
+        state_features[b, n_contexts] = inventory[b] > 0
+        state_features[b, n_contexts + 1] = inventory[b] / KEYS_SCALE
+        state_features[b, n_contexts + 2] = max(inventory[b] - chests_left, 0) / KEYS_SCALE
+    return feats, context, state_features
+
+
+@compiled.kernel
+def keys_step(agent, keys, key_present, chests, chest_present, inventory, actions, move_table, size):
+    """`KeysEnv.step_env` compiled, in place on the (copied) state's arrays -> its counts and `terminated`."""
+    n = len(agent)
+    openable, keys_suffice, key, surplus_key, chest = (np.zeros(n, np.int64), np.zeros(n, np.int64),
+                                                       np.zeros(n, np.int64), np.zeros(n, np.int64),
+                                                       np.zeros(n, np.int64))
+    terminated = np.zeros(n, np.bool_)
+    for b in range(n):
+        keys_left, chests_left = 0, 0
+        for k in range(key_present.shape[1]):
+            keys_left += key_present[b, k]
+        for k in range(chest_present.shape[1]):
+            chests_left += chest_present[b, k]
+        openable[b] = min(inventory[b] + keys_left, chests_left)
+        keys_suffice[b] = inventory[b] >= chests_left > 0
+        cell = move_table[agent[b, 0] * size + agent[b, 1], actions[b]]
+        agent[b, 0], agent[b, 1] = cell // size, cell % size
+        for k in range(key_present.shape[1]):  # items never share a cell: a key or a chest, not both
+            if key_present[b, k] and keys[b, k, 0] == agent[b, 0] and keys[b, k, 1] == agent[b, 1]:
+                key_present[b, k] = False
+                key[b] += 1
+        for k in range(chest_present.shape[1]):
+            if chest_present[b, k] and chests[b, k, 0] == agent[b, 0] and chests[b, k, 1] == agent[b, 1] \
+                    and inventory[b] > 0:
+                chest_present[b, k] = False
+                chest[b] += 1
+        surplus_key[b] = key[b] * (inventory[b] >= chests_left)
+        inventory[b] += key[b] - chest[b]
+        chests_left -= chest[b]
+        terminated[b] = chests_left == 0 or (inventory[b] == 0 and keys_left - key[b] == 0)
+    return openable, keys_suffice, key, surplus_key, chest, terminated

@@ -24,15 +24,17 @@ makes of it comes from training.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 
-from .. import grid
+from .. import compiled, grid
 from ..batch import Batch
 from .base import EpisodicEnv, paint
 
 FAR = 10_000  # distance of an unreachable cell
+NO_HAZARDS, ENEMY_AND_LAVA, DECISION_SQUARE = range(3)  # a world's `hazard_rules` (the compiled step's)
 WALL_COLOUR, LAVA_COLOUR = "#555555", "#e8743b"
 
 
@@ -43,6 +45,8 @@ def bfs_distances(passable: np.ndarray, sources: np.ndarray, size: int) -> np.nd
     Batched relaxation: every round extends the reached set by one step.
     """
     n = len(sources)
+    if compiled.ENABLED:
+        return bfs_rows(np.ascontiguousarray(passable), np.asarray(sources, np.int64), size)
     free = passable.reshape(n, size, size)
     dist = np.full((n, size, size), FAR, dtype=np.int64)
     dist.reshape(n, -1)[np.arange(n), sources] = 0
@@ -55,6 +59,105 @@ def bfs_distances(passable: np.ndarray, sources: np.ndarray, size: int) -> np.nd
             break
         dist = new
     return dist.reshape(n, -1)
+
+
+@functools.cache
+def closeness_table(base: float) -> np.ndarray:
+    """(FAR + 1,) base ** distance for every distance, computed as `observe`'s numpy code computes it."""
+    return base ** np.arange(FAR + 1).astype(np.float64)
+
+
+@compiled.kernel
+def level_features(walls, lava, agent, obj, obj_dist, end_dist, enemy, enemy_dir, move_table, closeness, size, tiles,
+                   n_hazards, hazard_rules):
+    """`LevelEnv.observe` compiled, with its subclass's `_hazard_features` (`hazard_rules`) -> (action features,
+    context)."""
+    n, n_actions, n_tiles = len(agent), move_table.shape[1], tiles * tiles
+    feats = np.zeros((n, n_actions, n_tiles + 1 + n_hazards))
+    context = np.zeros((n, 1 + n_tiles))
+    for b in range(n):
+        here = agent[b, 0] * size + agent[b, 1]
+        tile = (obj[b, 0] * tiles // size) * tiles + obj[b, 1] * tiles // size  # as object_tile
+        context[b, 0] = context[b, 1 + tile] = 1.0
+        if hazard_rules == ENEMY_AND_LAVA:  # CoinEnv._hazard_features: where the enemy steps next (CoinEnv._enemy_next)
+            direction = enemy_dir[b]
+            if not 0 <= enemy[b, 0] + direction < size:
+                direction = -direction
+            enemy_cell, next_cell = enemy[b, 0] * size + enemy[b, 1], (enemy[b, 0] + direction) * size + enemy[b, 1]
+            swaps = enemy[b, 0] + direction == agent[b, 0] and enemy[b, 1] == agent[b, 1]
+        for a in range(n_actions):
+            cell = move_table[here, a]
+            dest = here if walls[b, cell] else cell
+            feats[b, a, tile] = closeness[obj_dist[b, dest]]
+            feats[b, a, n_tiles] = closeness[end_dist[b, dest]]
+            if hazard_rules == ENEMY_AND_LAVA:
+                feats[b, a, n_tiles + 1] = lava[b, dest]
+                feats[b, a, n_tiles + 2] = enemy_dir[b] != 0 and (dest == next_cell or (swaps and dest == enemy_cell))
+    return feats, context
+
+
+@compiled.kernel
+def level_step(walls, lava, agent, obj, obj_dist, enemy, enemy_dir, decision, decided, reached, actions, move_table,
+               size, target, end_terminates, hazard_rules):
+    """`LevelEnv.step_env` compiled with its subclass's `_hazards` (`hazard_rules`), in place on the (copied)
+    state's arrays -> per row: got the object, arrived at the target, died, goals apart, left the decision
+    square the first time, and toward the object, as int64; and terminated."""
+    n = len(agent)
+    got, arrived, died = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64)
+    apart, there, toward = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64)
+    terminated = np.zeros(n, np.bool_)
+    for b in range(n):
+        prev = agent[b, 0] * size + agent[b, 1]
+        cell = move_table[prev, actions[b]]
+        if walls[b, cell]:
+            cell = prev
+        agent[b, 0], agent[b, 1] = cell // size, cell % size
+        apart[b] = obj[b, 0] != target[0] or obj[b, 1] != target[1]
+        if hazard_rules == ENEMY_AND_LAVA:  # CoinEnv._hazards: the enemy moves (turning at the edges), then meets
+            before_row, direction = enemy[b, 0], enemy_dir[b]
+            if not 0 <= enemy[b, 0] + direction < size:
+                direction = -direction
+            enemy[b, 0] += direction
+            enemy_dir[b] = direction
+            on_agent = enemy[b, 0] == agent[b, 0] and enemy[b, 1] == agent[b, 1]
+            swapped = before_row * size + enemy[b, 1] == cell and enemy[b, 0] * size + enemy[b, 1] == prev
+            died[b] = lava[b, cell] or (direction != 0 and (on_agent or swapped))
+        elif hazard_rules == DECISION_SQUARE:  # MazeEnv._hazards: the first move from the decision square
+            there[b] = not decided[b] and prev == decision[b]
+            toward[b] = obj_dist[b, cell] < obj_dist[b, prev]
+            decided[b] |= there[b]
+        at_object = agent[b, 0] == obj[b, 0] and agent[b, 1] == obj[b, 1]
+        at_target = agent[b, 0] == target[0] and agent[b, 1] == target[1]
+        got[b] = at_object and not died[b]
+        arrived[b] = at_target and not reached[b] and not died[b]  # the first arrival, with or without the object
+        reached[b] |= arrived[b]
+        terminated[b] = got[b] or died[b] or (arrived[b] and end_terminates)
+    return got, arrived, died, apart, there, toward, terminated
+
+
+@compiled.kernel
+def bfs_rows(passable, sources, size):
+    """`bfs_distances` compiled: a breadth-first search per row, from its source (passable or not) through
+    passable cells; shortest distances are unique, so they equal the relaxation's."""
+    n, cells = passable.shape
+    dist = np.full((n, cells), FAR, np.int64)
+    queue = np.empty(cells, np.int64)
+    for b in range(n):
+        dist[b, sources[b]] = 0
+        queue[0], head, tail = sources[b], 0, 1
+        while head < tail:
+            cell = queue[head]
+            head += 1
+            row, col = cell // size, cell % size
+            for step_row, step_col in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+                r, c = row + step_row, col + step_col
+                if 0 <= r < size and 0 <= c < size:
+                    neighbour = r * size + c
+                    if passable[b, neighbour] and dist[b, neighbour] == FAR:
+                        dist[b, neighbour] = dist[b, cell] + 1
+                        queue[tail] = neighbour
+                        tail += 1
+    return dist
 
 
 @dataclass
@@ -154,6 +257,18 @@ class LevelEnv(EpisodicEnv):
         """The rules of one step (see EpisodicEnv.step_env)."""
         s = state.copy()
         n, size = len(s.t), s.size
+        if compiled.ENABLED:
+            ev = {name: np.zeros(n, dtype=np.int64) for name in self.events + self.step_counts}
+            got, arrived, died, ev["apart"], there, toward, terminated = level_step(
+                s.walls, s.lava, s.agent, s.obj, s.obj_dist, s.enemy, s.enemy_dir, s.decision, s.decided, s.reached,
+                np.asarray(actions, np.int64), grid.move_table(size, size), size, self.target, self.end_terminates,
+                self.hazard_rules)
+            ev[self.object_name] += got
+            ev[self.target_name] += arrived
+            self._hazard_events(ev, died, there, toward)
+            s.t += 1
+            reward = sum(weight * ev[name] for name, (weight, _) in self.reward_weights().items())
+            return s, reward, ev, terminated
         rows = np.arange(n)
         prev = s.agent
         moved = grid.move(prev, actions, size, size)
@@ -174,6 +289,13 @@ class LevelEnv(EpisodicEnv):
     def _hazards(self, s: LevelState, prev: np.ndarray, ev: dict) -> np.ndarray:
         """Move hazards after the agent moved (counting their events); returns (B,) bool: the agent died."""
         return np.zeros(len(s.t), dtype=bool)
+
+    hazard_rules = NO_HAZARDS
+    """Which of `_hazards`' rules the compiled step (`level_step`) applies: ENEMY_AND_LAVA or DECISION_SQUARE."""
+
+    def _hazard_events(self, ev: dict, died: np.ndarray, there: np.ndarray, toward: np.ndarray) -> None:
+        """Count what `_hazards` counts, from the compiled step's per-row flags (died; the agent left the
+        decision square the first time, and toward the object)."""
 
     def reward_weights(self) -> dict[str, tuple[float, float]]:
         """The specified reward as event -> (weight, standard deviation 0) (gmg.diagnose's counterfactual)."""
@@ -217,6 +339,12 @@ class LevelEnv(EpisodicEnv):
         """Per action: closeness to the object (one feature per region of the object), to the target, hazards."""
         c = self.config
         n = len(state.t)
+        if compiled.ENABLED:
+            feats, context = level_features(
+                state.walls, state.lava, state.agent, state.obj, state.obj_dist, state.end_dist, state.enemy,
+                state.enemy_dir, grid.move_table(state.size, state.size), closeness_table(c.closeness_base),
+                state.size, c.object_tiles, len(self.hazard_names), self.hazard_rules)
+            return {"action_features": feats, "context": context, "state_features": context}
         dest = self._destinations(state)
         obj_close = c.closeness_base ** np.take_along_axis(state.obj_dist, dest, 1).astype(np.float64)
         end_close = c.closeness_base ** np.take_along_axis(state.end_dist, dest, 1).astype(np.float64)

@@ -48,11 +48,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import grid
+from .. import compiled, grid
 from ..keys import uniforms
 from ..params import ParamError, param
 from .card import EnvCard
-from .levels import LevelEnv, LevelState, bfs_distances
+from .levels import DECISION_SQUARE, LevelEnv, LevelState, bfs_distances
 
 _EDGES, _SHARE, _CELL = range(300, 303)
 
@@ -108,6 +108,25 @@ def headline_checks(train: dict, test: dict) -> dict[str, bool]:
             off_route is not None and off_route >= 0.8,
         "agent turns to the cheese at <= 20% of the decision squares it reaches": turns is not None and turns <= 0.2,
     }
+
+
+@compiled.kernel
+def kruskal_rows(order, edges, n_rooms):
+    """`MazeEnv._generate`'s joining loop compiled: per row, the edges opened in `order` -> (B, E) bool."""
+    n, n_edges = order.shape
+    is_open = np.zeros((n, n_edges), np.bool_)
+    labels = np.empty(n_rooms, np.int64)
+    for b in range(n):
+        labels[:] = np.arange(n_rooms)
+        for j in range(n_edges):
+            e = order[b, j]
+            joined, absorbed = labels[edges[e, 0]], labels[edges[e, 1]]
+            if joined != absorbed:
+                is_open[b, e] = True
+                for room in range(n_rooms):
+                    if labels[room] == absorbed:
+                        labels[room] = joined
+    return is_open
 
 
 CARD = EnvCard(
@@ -191,15 +210,18 @@ class MazeEnv(LevelEnv):
         rooms = (size + 1) // 2
         edges = _room_edges(rooms)
         order = np.argsort(uniforms(keys, 0, _EDGES, len(edges)), 1, kind="stable")
-        labels = np.tile(np.arange(rooms * rooms), (n, 1))
-        is_open = np.zeros((n, len(edges)), dtype=bool)
-        rows = np.arange(n)
-        for j in range(len(edges)):
-            e = order[:, j]
-            a, b = labels[rows, edges[e, 0]], labels[rows, edges[e, 1]]
-            join = a != b
-            is_open[rows, e] = join
-            labels = np.where(join[:, None] & (labels == b[:, None]), a[:, None], labels)
+        if compiled.ENABLED:
+            is_open = kruskal_rows(order, edges, rooms * rooms)
+        else:
+            labels = np.tile(np.arange(rooms * rooms), (n, 1))
+            is_open = np.zeros((n, len(edges)), dtype=bool)
+            rows = np.arange(n)
+            for j in range(len(edges)):
+                e = order[:, j]
+                a, b = labels[rows, edges[e, 0]], labels[rows, edges[e, 1]]
+                join = a != b
+                is_open[rows, e] = join
+                labels = np.where(join[:, None] & (labels == b[:, None]), a[:, None], labels)
         walls = np.ones((n, size, size), dtype=bool)
         walls[:, ::2, ::2] = False
         ra, rb = np.divmod(edges[:, 0], rooms), np.divmod(edges[:, 1], rooms)
@@ -235,6 +257,13 @@ class MazeEnv(LevelEnv):
         square = np.where(on_both, from_start, -1).argmax(1)
         return np.where((square == obj) | (square == corner), -1, square)
 
+    def step_env(self, state: LevelState, actions: np.ndarray):
+        """The level's rules (LevelEnv.step_env, compiled or not), and whether the cheese lies off the way to the
+        corner: a property of the maze, counted every step so each episode's first step records it."""
+        s, reward, ev, terminated = super().step_env(state, actions)
+        ev["off_route"] += self.cheese_off_route(s)
+        return s, reward, ev, terminated
+
     def cheese_off_route(self, state: LevelState) -> np.ndarray:
         """(B,) the cheese is not on the shortest way from the start to the corner: the two goals lead to
         different places (the corner first, or a turn at the decision square)."""
@@ -244,11 +273,10 @@ class MazeEnv(LevelEnv):
         return state.obj_dist[:, start] + state.end_dist[rows, cheese] > state.end_dist[:, start]
 
     def _hazards(self, s: LevelState, prev: np.ndarray, ev: dict) -> np.ndarray:
-        """No hazards; counts the step (it costs), whether the cheese lies off the way to the corner, and the
-        move made from the decision square, the first time the agent stands there."""
+        """No hazards; counts the step (it costs), and records the move made from the decision square, the
+        first time the agent stands there."""
         size = s.size
         ev["step"] += 1
-        ev["off_route"] += self.cheese_off_route(s)
         there = ~s.decided & (grid.flat(prev, size) == s.decision)
         rows = np.arange(len(s.t))
         toward = s.obj_dist[rows, grid.flat(s.agent, size)] < s.obj_dist[rows, grid.flat(prev, size)]
@@ -256,6 +284,13 @@ class MazeEnv(LevelEnv):
         ev["decision_to_cheese"] += there & toward
         s.decided |= there
         return np.zeros(len(s.t), dtype=bool)
+
+    hazard_rules = DECISION_SQUARE
+
+    def _hazard_events(self, ev: dict, died: np.ndarray, there: np.ndarray, toward: np.ndarray) -> None:
+        ev["step"] += 1
+        ev["decision"] += there
+        ev["decision_to_cheese"] += there & toward
 
     def cost_weights(self) -> dict[str, tuple[float, float]]:
         return {"step": (-self.config.step_cost, 0.0)}

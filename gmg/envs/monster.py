@@ -54,9 +54,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .. import grid
+from .. import compiled, grid
 from ..batch import Batch
-from ..keys import uniforms
+from ..keys import uniform_row, uniforms
 from ..params import ParamError, param
 from .base import EpisodicEnv, paint
 from .card import EnvCard
@@ -303,6 +303,13 @@ class MonsterEnv(EpisodicEnv):
         """New episodes; the split only changes the episode length, which the runner enforces."""
         c = self.config
         n, size = len(keys), c.size
+        if compiled.ENABLED:
+            agent, monsters, items = monster_reset(np.asarray(keys, np.uint64), c.monsters, c.apples + c.shields,
+                                                   grid.distance_table(size, size), size, c.monster_start_distance)
+            return MonsterState(agent=agent, monsters=monsters, alive=np.ones((n, c.monsters), dtype=bool),
+                                apples=items[:, : c.apples], shield_items=items[:, c.apples :],
+                                inventory=np.zeros(n, dtype=np.int64), t=np.zeros(n, dtype=np.int64),
+                                key=keys.astype(np.uint64), limit=self.limits(n, split), size=size)
         rows = np.arange(n)
         agent = grid.sample_cells(uniforms(keys, 0, 100, size * size), np.ones((n, size * size), bool), size)
         free = np.ones((n, size * size), dtype=bool)
@@ -330,6 +337,17 @@ class MonsterEnv(EpisodicEnv):
         c = self.config
         size, n, n_apples = state.size, len(state.t), state.apples.shape[1]
         tables = _tables(size, c.knockback_distance)
+        if compiled.ENABLED:
+            # the draws that involve no choice are taken here, by the numpy code: the kernel makes the rest
+            chase_draws = uniforms(state.key, state.t, _CHASE, 3 * state.alive.shape[1])
+            agent, monsters, alive, apples, shields, inventory, reward, *counts = monster_step(
+                state.agent, state.monsters, state.alive, state.apples, state.shield_items, state.inventory,
+                state.t, state.key, np.asarray(actions, np.int64), self._shield_rewards(state), chase_draws,
+                tables.move, tables.chase, tables.far, size, c.apple_reward, c.hit_penalty, c.monster_extra_step_prob)
+            next_state = MonsterState(agent=agent, monsters=monsters, alive=alive, apples=apples, shield_items=shields,
+                                      inventory=inventory, t=state.t + 1, key=state.key.copy(),
+                                      limit=state.limit.copy(), size=size)
+            return next_state, reward, dict(zip(EVENTS + self.step_counts, counts)), np.zeros(n, dtype=bool)
         ev = {name: np.zeros(n, dtype=np.int64) for name in EVENTS}
         ev["monsters_alive"] = _row_counts(state.alive)
         w = _Step(
@@ -456,6 +474,11 @@ class MonsterEnv(EpisodicEnv):
         holding a shield, no monster alive. Everything the intended goal needs is here.
         """
         size = state.size
+        if compiled.ENABLED:
+            feats, context, state_features = monster_features(
+                state.agent, state.apples, state.shield_items, state.monsters, state.alive, state.inventory, size,
+                grid.move_table(size, size), len(FEATURE_NAMES), len(CONTEXT_NAMES), len(STATE_FEATURE_NAMES))
+            return {"action_features": feats, "context": context, "state_features": state_features}
         cand = grid.all_moves(state.agent, size, size)  # (B, A, 2); index 4 is "stay"
         feats = np.empty(cand.shape[:2] + (len(FEATURE_NAMES),), dtype=np.float64)
         for col, items in ((0, state.apples), (2, state.shield_items)):
@@ -591,3 +614,182 @@ class MonsterEnv(EpisodicEnv):
         r, col = state.agent[row]
         cells[r][col] = AGENT
         return "\n".join("".join(line) for line in cells)
+
+
+# ---------------------------------------------------------------- compiled kernels (gmg.compiled)
+@compiled.kernel
+def _nearest(cell, size, items, b, far):
+    """The step distance from flat `cell` to the nearest of row b's (K, 2) `items`; `far` with none."""
+    row, col = cell // size, cell % size
+    nearest = far
+    for k in range(items.shape[1]):
+        nearest = min(nearest, abs(row - items[b, k, 0]) + abs(col - items[b, k, 1]))
+    return nearest
+
+
+@compiled.kernel
+def monster_features(agent, apples, shields, monsters, alive, inventory, size, move_table, n_features, n_contexts,
+                     n_state_features):
+    """`MonsterEnv.observe` compiled: the same integer distances, hence the same features."""
+    n, n_actions = len(agent), move_table.shape[1]
+    stay = n_actions - 1
+    far = 4 * size
+    feats = np.empty((n, n_actions, n_features))
+    context = np.empty((n, n_contexts))
+    state_features = np.empty((n, n_state_features))
+    cells = np.empty(n_actions, np.int64)
+    for b in range(n):
+        here = agent[b, 0] * size + agent[b, 1]
+        n_alive = 0
+        for m in range(alive.shape[1]):
+            n_alive += alive[b, m]
+        for a in range(n_actions):
+            cells[a] = move_table[here, a]
+        for column, items in ((0, apples), (2, shields)):
+            from_stay = _nearest(cells[stay], size, items, b, far)
+            for a in range(n_actions):
+                distance = _nearest(cells[a], size, items, b, far)
+                feats[b, a, column] = distance == 0
+                feats[b, a, column + 1] = from_stay - distance
+        nearest_from_stay = far
+        for m in range(monsters.shape[1]):
+            if alive[b, m]:
+                nearest_from_stay = min(nearest_from_stay, abs(cells[stay] // size - monsters[b, m, 0])
+                                        + abs(cells[stay] % size - monsters[b, m, 1]))
+        for a in range(n_actions):
+            row, col = cells[a] // size, cells[a] % size
+            nearest, within = far, np.zeros(3, np.int64)
+            for m in range(monsters.shape[1]):
+                if alive[b, m]:
+                    distance = abs(row - monsters[b, m, 0]) + abs(col - monsters[b, m, 1])
+                    nearest = min(nearest, distance)
+                    if distance <= 2:
+                        within[distance] += 1
+            feats[b, a, 4] = nearest_from_stay - nearest if n_alive else 0
+            feats[b, a, 5], feats[b, a, 6], feats[b, a, 7] = within[0], within[1], within[2]
+        context[b, 0], context[b, 1], context[b, 2] = 1.0, inventory[b] > 0, n_alive == 0
+        state_features[b, :n_contexts] = context[b]
+        state_features[b, n_contexts] = n_alive / max(alive.shape[1], 1)
+        state_features[b, n_contexts + 1] = min(inventory[b], 5) / 5
+    return feats, context, state_features
+
+
+@compiled.kernel
+def _contact(b, agent, monsters, alive, inventory, reward, hit, kill, key, t, purpose, far_table, hit_penalty, scores):
+    """`MonsterEnv._contact` for row b, in place: shields kill monsters on the agent's cell, in monster order;
+    the others hit and are knocked back to a random cell far enough from the agent."""
+    contacts = 0
+    for m in range(alive.shape[1]):
+        if alive[b, m] and monsters[b, m] == agent:
+            contacts += 1
+    if contacts == 0:
+        return
+    seen, kills, hits = 0, 0, 0
+    for m in range(alive.shape[1]):
+        if alive[b, m] and monsters[b, m] == agent:
+            seen += 1
+            if seen <= inventory[b]:  # a shield is used up
+                alive[b, m] = False
+                kills += 1
+            else:
+                hits += 1
+                uniform_row(key[b], np.uint64(t[b] * 64 + m), np.uint64(purpose + 1), scores)
+                monsters[b, m] = grid.sample_flat_row(scores, far_table[agent])
+    inventory[b] -= kills
+    kill[b] += kills
+    hit[b] += hits
+    reward[b] -= hit_penalty * hits
+
+
+@compiled.kernel
+def monster_step(agent_cells, monster_cells, alive_in, apples, shields, inventory_in, t, key, actions, shield_rewards,
+                 chase_draws, move_table, chase_table, far_table, size, apple_reward, hit_penalty, extra_step_prob):
+    """`MonsterEnv.step_env` compiled, row by row, with the same draws (the chase coins are passed in)."""
+    n, n_monsters = alive_in.shape
+    n_apples, n_items = apples.shape[1], apples.shape[1] + shields.shape[1]
+    n_cells = len(move_table)
+    agent_out = np.empty((n, 2), np.int64)
+    monsters_out = np.empty((n, n_monsters, 2), np.int64)
+    items_out = np.empty((n, n_items, 2), np.int64)
+    alive, inventory = alive_in.copy(), inventory_in.copy()
+    reward = np.zeros(n)
+    apple, shield, hit, kill = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64)
+    monsters_alive = np.zeros(n, np.int64)
+    monsters, items = np.empty((n, n_monsters), np.int64), np.empty((n, n_items), np.int64)
+    scores = np.empty(n_cells)
+    for b in range(n):
+        agent = move_table[agent_cells[b, 0] * size + agent_cells[b, 1], actions[b]]
+        for m in range(n_monsters):
+            monsters[b, m] = monster_cells[b, m, 0] * size + monster_cells[b, m, 1]
+            monsters_alive[b] += alive[b, m]
+        for k in range(n_apples):
+            items[b, k] = apples[b, k, 0] * size + apples[b, k, 1]
+        for k in range(n_items - n_apples):
+            items[b, n_apples + k] = shields[b, k, 0] * size + shields[b, k, 1]
+        _contact(b, agent, monsters, alive, inventory, reward, hit, kill, key, t, _KNOCK_1, far_table, hit_penalty,
+                 scores)
+        picked = -1  # items never share a cell: at most one is picked up
+        for k in range(n_items):
+            if items[b, k] == agent:
+                picked = k
+        if picked >= 0:
+            apple[b], shield[b] = picked < n_apples, picked >= n_apples
+        reward[b] += apple_reward * apple[b] + shield_rewards[b] * shield[b]
+        inventory[b] += shield[b]
+        if picked >= 0:  # respawn on a cell that holds no agent, item or living monster
+            taken = np.zeros(n_cells, np.bool_)
+            for k in range(n_items):
+                taken[items[b, k]] = True
+            for m in range(n_monsters):
+                taken[monsters[b, m] if alive[b, m] else agent] = True
+            uniform_row(key[b], np.uint64(t[b]), np.uint64(_RESPAWN + 1), scores)
+            items[b, picked] = grid.sample_flat_row(scores, ~taken)
+        for m in range(n_monsters):
+            if alive[b, m]:
+                monsters[b, m] = chase_table[agent, monsters[b, m], 1 if chase_draws[b, m] < 0.5 else 0]
+        _contact(b, agent, monsters, alive, inventory, reward, hit, kill, key, t, _KNOCK_2, far_table, hit_penalty,
+                 scores)
+        for m in range(n_monsters):
+            if alive[b, m] and chase_draws[b, n_monsters + m] < extra_step_prob:
+                coin = 1 if chase_draws[b, 2 * n_monsters + m] < 0.5 else 0
+                monsters[b, m] = chase_table[agent, monsters[b, m], coin]
+        _contact(b, agent, monsters, alive, inventory, reward, hit, kill, key, t, _KNOCK_3, far_table, hit_penalty,
+                 scores)
+        agent_out[b, 0], agent_out[b, 1] = agent // size, agent % size
+        for m in range(n_monsters):
+            monsters_out[b, m, 0], monsters_out[b, m, 1] = monsters[b, m] // size, monsters[b, m] % size
+        for k in range(n_items):
+            items_out[b, k, 0], items_out[b, k, 1] = items[b, k] // size, items[b, k] % size
+    return (agent_out, monsters_out, alive, items_out[:, :n_apples].copy(), items_out[:, n_apples:].copy(), inventory,
+            reward, apple, shield, hit, kill, monsters_alive)
+
+
+@compiled.kernel
+def monster_reset(keys, n_monsters, n_items, distances, size, start_distance):
+    """`MonsterEnv.reset_from_keys`' cells compiled: the agent's, the monsters' (far enough from it), the items'
+    -> (B, 2), (B, M, 2), (B, items, 2); the same draws (purposes 100, 101, 102 at counter 0)."""
+    n, n_cells = len(keys), size * size
+    agent = np.empty((n, 2), np.int64)
+    monsters = np.empty((n, n_monsters, 2), np.int64)
+    items = np.empty((n, n_items, 2), np.int64)
+    scores = np.empty(n_cells)
+    free, allowed = np.empty(n_cells, np.bool_), np.empty(n_cells, np.bool_)
+    order_monsters, order_items = np.empty(n_monsters, np.int64), np.empty(n_items, np.int64)
+    for b in range(n):
+        free[:] = True
+        uniform_row(keys[b], np.uint64(0), np.uint64(100 + 1), scores)
+        here = grid.sample_flat_row(scores, free)
+        free[here] = False
+        for cell in range(n_cells):
+            allowed[cell] = free[cell] and distances[here, cell] >= start_distance
+        uniform_row(keys[b], np.uint64(0), np.uint64(101 + 1), scores)
+        grid.distinct_flat_row(scores, allowed, order_monsters)
+        for m in range(n_monsters):
+            free[order_monsters[m]] = False
+            monsters[b, m, 0], monsters[b, m, 1] = order_monsters[m] // size, order_monsters[m] % size
+        uniform_row(keys[b], np.uint64(0), np.uint64(102 + 1), scores)
+        grid.distinct_flat_row(scores, free, order_items)
+        for k in range(n_items):
+            items[b, k, 0], items[b, k, 1] = order_items[k] // size, order_items[k] % size
+        agent[b, 0], agent[b, 1] = here // size, here % size
+    return agent, monsters, items

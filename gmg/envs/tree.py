@@ -46,7 +46,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import grid
+from .. import compiled, grid
 from ..batch import Batch
 from ..keys import new_keys, uniforms
 from ..params import ParamError, param
@@ -108,14 +108,14 @@ class TreeEnv:
         self.cell_positions = grid.cell_grid(self.size, self.size)
         # offsets from the agent to a tree, (2 size - 1)^2 of them, as one index
         self.n_offsets = (2 * self.size - 1) ** 2
-        self._spawn_table = self._spawn_probabilities()
+        self.spawn_table = self._spawn_probabilities()
         # lookup tables: a step is a few gathers rather than arithmetic on positions
-        self._next_cell = grid.flat(grid.all_moves(self.cell_positions, self.size, self.size), self.size)
+        self.next_cell = grid.move_table(self.size, self.size)
         offsets = self.cell_positions[None] - self.cell_positions[:, None] + (self.size - 1)  # [from, to]
-        self._offset_index = offsets[..., 0] * (2 * self.size - 1) + offsets[..., 1]
+        self.offset_index = offsets[..., 0] * (2 * self.size - 1) + offsets[..., 1]
 
     def spawn_probability(self, counts: np.ndarray) -> np.ndarray:
-        return self._spawn_table[counts]
+        return self.spawn_table[counts]
 
     def _spawn_probabilities(self) -> np.ndarray:
         """r(n) for n = 0..max_trees (0 at max_trees; 0 at n = 0 with permanent extinction)."""
@@ -152,16 +152,22 @@ class TreeEnv:
         freezes regrowth (the policy probes use it).
         """
         s = state.copy()
+        if grow and draws is None:
+            draws = self.step_draws(s.key, s.t)[:, 0]
+        if compiled.ENABLED:
+            draws = np.zeros((len(actions), 2)) if draws is None else draws  # not read without regrowth
+            chopped, spawned = step_rows(s.trees, s.cell, s.count, np.asarray(actions, np.int64), draws, grow,
+                                         self.next_cell, self.spawn_table)
+            s.t += 1
+            return s, chopped * self.config.chop_reward, {"chop": chopped, "spawn": spawned}
         rows = np.arange(len(actions))
-        here = s.cell = self._next_cell[s.cell, actions]
+        here = s.cell = self.next_cell[s.cell, actions]
         chopped = s.trees[rows, here]
         s.trees[rows, here] = False
         s.count -= chopped
         spawned = np.zeros(len(actions), dtype=bool)
         if grow:
-            if draws is None:
-                draws = self.step_draws(s.key, s.t)[:, 0]
-            spawned = draws[:, 0] < self._spawn_table[s.count]
+            spawned = draws[:, 0] < self.spawn_table[s.count]
             s.count += spawned
             if spawned.any():
                 grow_rows = np.flatnonzero(spawned)
@@ -176,12 +182,14 @@ class TreeEnv:
     # ---------------------------------------------------------------- what the agent sees
     def nearest_tree(self, state: TreeState) -> np.ndarray:
         """(B,) flat cell of the nearest tree (ties: the lowest cell index); the agent's own cell with no tree."""
+        if compiled.ENABLED:
+            return nearest_rows(state.trees, state.cell, state.count, self.distances)
         nearest = np.where(state.trees, self.distances[state.cell], _FAR).argmin(1)
         return np.where(state.count > 0, nearest, state.cell)
 
     def observe(self, state: TreeState) -> dict[str, np.ndarray]:
         """The nearest tree's offset from the agent (one index; offset 0 when no tree stands) and the count."""
-        return {"nearest": self._offset_index[state.cell, self.nearest_tree(state)], "count": state.count}
+        return {"nearest": self.offset_index[state.cell, self.nearest_tree(state)], "count": state.count}
 
     def toward_nearest(self, state: TreeState) -> np.ndarray:
         """The greedy reference's action: a move that shortens the way to the nearest tree (stay with none)."""
@@ -231,3 +239,74 @@ class TreeEnv:
         cells[int(state.cell[row])] = AGENT
         return "\n".join("".join(cells[r * self.size : (r + 1) * self.size]) for r in range(self.size))
 
+
+
+# ---------------------------------------------------------------- compiled kernels (gmg.compiled)
+# The numpy code of `TreeEnv.step` and `TreeEnv.nearest_tree`, one row at a time: the same draws, the
+# same cells, bit for bit. The Tree study's loop (gmg.studies.tree) runs whole blocks of steps with them.
+@compiled.kernel
+def step_row(trees, cell, count, b, action, draw_grow, draw_where, grow, next_cell, spawn_table):
+    """Row b of `TreeEnv.step`, in place on the state's arrays -> (chopped, spawned)."""
+    here = next_cell[cell[b], action]
+    cell[b] = here
+    chopped = trees[b, here]
+    if chopped:
+        trees[b, here] = False
+        count[b] -= 1
+    if not grow or not draw_grow < spawn_table[count[b]]:
+        return chopped, False
+    count[b] += 1
+    free = 0
+    for c in range(trees.shape[1]):
+        if not trees[b, c] and c != here:
+            free += 1
+    k = np.int64(draw_where * free)  # the k-th free cell (numpy: the first whose running count exceeds k)
+    for c in range(trees.shape[1]):
+        if not trees[b, c] and c != here:
+            if k == 0:
+                trees[b, c] = True
+                break
+            k -= 1
+    return chopped, True
+
+
+@compiled.kernel
+def step_rows(trees, cell, count, actions, draws, grow, next_cell, spawn_table):
+    """`TreeEnv.step` on every row, in place -> (chopped, spawned) (B,) bool."""
+    chopped = np.zeros(len(cell), np.bool_)
+    spawned = np.zeros(len(cell), np.bool_)
+    for b in range(len(cell)):
+        chopped[b], spawned[b] = step_row(trees, cell, count, b, actions[b], draws[b, 0], draws[b, 1], grow,
+                                          next_cell, spawn_table)
+    return chopped, spawned
+
+
+@compiled.kernel
+def nearest_row(trees, cell, count, b, distances):
+    """Row b of `TreeEnv.nearest_tree`: the lowest cell index among the nearest trees; the agent's cell with none."""
+    if count[b] == 0:
+        return cell[b]
+    nearest, best = 0, _FAR
+    for c in range(trees.shape[1]):
+        if trees[b, c] and distances[cell[b], c] < best:
+            nearest, best = c, distances[cell[b], c]
+    return nearest
+
+
+@compiled.kernel
+def nearest_rows(trees, cell, count, distances):
+    nearest = np.empty(len(cell), np.int64)
+    for b in range(len(cell)):
+        nearest[b] = nearest_row(trees, cell, count, b, distances)
+    return nearest
+
+
+@compiled.kernel
+def toward_row(target, agent):
+    """`TreeEnv.toward_nearest` for one row, from the (2,) cells of the nearest tree and of the agent."""
+    rows, cols = target[0] - agent[0], target[1] - agent[1]
+    if rows == 0 and cols == 0:
+        return 4
+    if abs(rows) >= abs(cols):  # along the axis with the larger gap
+        return 1 if rows > 0 else 0
+    return 3 if cols > 0 else 2

@@ -24,10 +24,17 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .. import grid
-from ..agents.continual_q import ContinualQ, ContinualQConfig
+from .. import compiled, grid
+from ..agents.continual_q import ContinualQ, ContinualQConfig, choose_row, update_row
 from ..diagnose import counterfactual, goal_score
-from ..envs.tree import TreeConfig, TreeEnv, TreeState
+from ..envs.tree import (
+    TreeConfig,
+    TreeEnv,
+    TreeState,
+    nearest_row,
+    step_row,
+    toward_row,
+)
 from ..grid import ACTION_KEYS
 from ..keys import new_keys, uniforms
 from ..params import ParamError, param, param_like
@@ -195,6 +202,8 @@ def run(config: Config, seed: int, on_progress=None, stop=None) -> TreeResult:
     replay_cell = np.zeros((REPLAY_WINDOWS, REPLAY_STEPS + 1), np.int64)
     block_reward = np.zeros((BLOCK, copies))
     block_trees = np.zeros((BLOCK, copies), np.int64)
+    block_copy0_trees = np.zeros((BLOCK, env.cells), bool)  # copy 0 before each step of a block (the replays)
+    block_copy0_cell = np.zeros(BLOCK, np.int64)
 
     crash_q = np.zeros_like(learner.q)
     crash_step = np.full(copies, -1)
@@ -212,9 +221,15 @@ def run(config: Config, seed: int, on_progress=None, stop=None) -> TreeResult:
         crash_q[onset] = learner.q[onset]
         crash_step[onset] = (block + 1) * BLOCK
 
+    def record_replays(first_step: int) -> None:
+        # the frames of the recorded moments that fall in the block starting at `first_step` (moments never overlap)
+        for window, window_start in enumerate(replay_starts):
+            frames = np.arange(max(window_start, first_step), min(window_start + REPLAY_STEPS + 1, first_step + BLOCK))
+            replay_trees[window, frames - window_start] = block_copy0_trees[frames - first_step]
+            replay_cell[window, frames - window_start] = block_copy0_cell[frames - first_step]
+
     learner.start(env.observe(state))
     probe_now(0)
-    window = 0
     blocks_done = 0
     for block in range(blocks):
         if stop is not None and stop.is_set():
@@ -222,16 +237,21 @@ def run(config: Config, seed: int, on_progress=None, stop=None) -> TreeResult:
         # a block's random numbers in one draw per kind: hashing them step by step would cost more than the step
         env_draws = env.step_draws(state.key, block, BLOCK)
         agent_draws = learner.draws(block, BLOCK)
-        for i in range(BLOCK):
-            t = block * BLOCK + i
-            if window < REPLAY_WINDOWS and replay_starts[window] <= t <= replay_starts[window] + REPLAY_STEPS:
-                frame = t - replay_starts[window]
-                replay_trees[window, frame], replay_cell[window, frame] = state.trees[0], state.cell[0]
-                window += frame == REPLAY_STEPS
-            state, block_reward[i], _ = env.step(state, learner.act(agent_draws[:, i]), env_draws[:, i])
-            obs = env.observe(state)
-            learner.update(block_reward[i], obs)
-            block_trees[i] = obs["count"]
+        if compiled.ENABLED:
+            _live_block(state.trees, state.cell, state.count, learner.q.reshape(-1, grid.N_ACTIONS),
+                        learner.current_offsets, learner.current_rows, learner.current_values, env_draws, agent_draws,
+                        env.next_cell, env.spawn_table, env.distances, env.offset_index, config.chop_reward,
+                        config.gamma, config.shared_rate, config.count_rate, config.epsilon,
+                        block_reward, block_trees, block_copy0_trees, block_copy0_cell)
+            state.t += BLOCK
+        else:
+            for i in range(BLOCK):
+                block_copy0_trees[i], block_copy0_cell[i] = state.trees[0], state.cell[0]
+                state, block_reward[i], _ = env.step(state, learner.act(agent_draws[:, i]), env_draws[:, i])
+                obs = env.observe(state)
+                learner.update(block_reward[i], obs)
+                block_trees[i] = obs["count"]
+        record_replays(block * BLOCK)
         reward[:, block] = block_reward.sum(0)
         mean_trees[:, block] = block_trees.mean(0)
         min_trees[:, block] = block_trees.min(0)
@@ -249,6 +269,7 @@ def run(config: Config, seed: int, on_progress=None, stop=None) -> TreeResult:
                 "trees": np.flatnonzero(state.trees[0]).tolist(),
                 "agent_cell": int(state.cell[0]),
             })
+    window = int((replay_starts + REPLAY_STEPS < blocks_done * BLOCK).sum())  # the moments recorded whole
     return TreeResult(
         config=config, seed=seed, seconds=time.perf_counter() - start, steps_done=blocks_done * BLOCK,
         reward=reward[:, :blocks_done], mean_trees=mean_trees[:, :blocks_done], min_trees=min_trees[:, :blocks_done],
@@ -257,6 +278,31 @@ def run(config: Config, seed: int, on_progress=None, stop=None) -> TreeResult:
         reference=reference_policies(config.env_config(), config.sustainable_above),
         crash_q=crash_q, crash_step=crash_step, final_q=learner.q.copy(),
     )
+
+
+@compiled.kernel
+def _live_block(trees, cell, count, q_rows, offsets, rows, values, env_draws, agent_draws, next_cell, spawn_table,
+                distances, offset_index, chop_reward, gamma, shared_rate, count_rate, epsilon,
+                block_reward, block_trees, block_copy0_trees, block_copy0_cell):
+    """`run`'s numpy loop over one block, compiled: each copy acts, steps, observes and learns, in place on the
+    world's state and the learner's values; the same per-step records (reward, trees standing, copy 0's map)."""
+    copies, steps = env_draws.shape[:2]
+    n_counts = len(spawn_table)  # tree counts 0..max_trees
+    n_offsets = len(q_rows) // (copies * n_counts)
+    for b in range(copies):  # the copies never interact: one after the other
+        for i in range(steps):
+            if b == 0:
+                block_copy0_trees[i, :] = trees[0]
+                block_copy0_cell[i] = cell[0]
+            action = choose_row(values[b], agent_draws[b, i], epsilon, True)
+            chopped, _ = step_row(trees, cell, count, b, action, env_draws[b, i, 0], env_draws[b, i, 1], True,
+                                  next_cell, spawn_table)
+            reward = chopped * chop_reward
+            offset = offset_index[cell[b], nearest_row(trees, cell, count, b, distances)]
+            next_row = (b * n_counts + count[b]) * n_offsets + offset
+            update_row(q_rows, b, n_counts, n_offsets, offsets, rows, values, action, reward, offset, next_row,
+                       gamma, shared_rate, count_rate)
+            block_reward[i, b], block_trees[i, b] = reward, count[b]
 
 
 def learner_chooser(learner: ContinualQ, explore: bool = False):
@@ -275,36 +321,64 @@ def reference_actions(env: TreeEnv, state: TreeState, sustainable_above: int | N
     return np.where(state.count > sustainable_above, actions, STAY)
 
 
+RANDOM_WALK = "random walk"  # `_long_run`'s policy that is not a reference
+
+
 @functools.lru_cache(maxsize=32)
 def reference_policies(env_config: TreeConfig, sustainable_above: int) -> dict:
     """Reward per 1000 steps and mean trees of the greedy and sustainable references (no learning)."""
     env = TreeEnv(env_config)
-    return {name: _long_run(env, lambda state, above=above: reference_actions(env, state, above))
-            for name, above in (("greedy", None), ("sustainable", sustainable_above))}
+    return {"greedy": _long_run(env, None), "sustainable": _long_run(env, sustainable_above)}
 
 
 @functools.lru_cache(maxsize=32)
 def random_walk(env_config: TreeConfig) -> dict:
     """The same for the random walk: the diagnosis's floor."""
-    return _long_run(TreeEnv(env_config), random_moves)
+    return _long_run(TreeEnv(env_config), RANDOM_WALK)
 
 
 def random_moves(state: TreeState) -> np.ndarray:
     return (uniforms(state.key, state.t, _RANDOM_MOVE, 1)[:, 0] * grid.N_ACTIONS).astype(np.int64)
 
 
-def _long_run(env: TreeEnv, actions) -> dict:
-    """`actions(state)` for REFERENCE_STEPS steps in REFERENCE_COPIES worlds from the initial forest."""
+def _long_run(env: TreeEnv, policy) -> dict:
+    """A policy for REFERENCE_STEPS steps in REFERENCE_COPIES worlds from the initial forest: RANDOM_WALK
+    (random_moves), or the reference of `reference_actions` with `policy` as its sustainable_above."""
     state = env.reset(np.random.default_rng(0), REFERENCE_COPIES)
+    block_reward = np.zeros((BLOCK, REFERENCE_COPIES))
+    block_trees = np.zeros((BLOCK, REFERENCE_COPIES), np.int64)
     total_reward, total_trees = 0.0, 0.0
     for block in range(REFERENCE_STEPS // BLOCK):
         draws = env.step_draws(state.key, block, BLOCK)
-        for i in range(BLOCK):
-            state, reward, _ = env.step(state, actions(state), draws[:, i])
-            total_reward += reward.sum()
-            total_trees += state.count.sum()
+        if compiled.ENABLED and policy is not RANDOM_WALK:
+            _reference_block(state.trees, state.cell, state.count, draws, -1 if policy is None else policy,
+                             env.next_cell, env.spawn_table, env.distances, env.cell_positions,
+                             env.config.chop_reward, block_reward, block_trees)
+            state.t += BLOCK
+        else:
+            for i in range(BLOCK):
+                actions = random_moves(state) if policy is RANDOM_WALK else reference_actions(env, state, policy)
+                state, block_reward[i], _ = env.step(state, actions, draws[:, i])
+                block_trees[i] = state.count
+        for step_reward, step_trees in zip(block_reward.sum(1), block_trees.sum(1)):  # step by step, as summed
+            total_reward += step_reward
+            total_trees += step_trees
     steps = REFERENCE_STEPS * REFERENCE_COPIES
     return {"reward_per_1000_steps": float(1000 * total_reward / steps), "mean_trees": float(total_trees / steps)}
+
+
+@compiled.kernel
+def _reference_block(trees, cell, count, draws, sustainable_above, next_cell, spawn_table, distances, cell_positions,
+                     chop_reward, block_reward, block_trees):
+    """`_long_run`'s numpy loop over one block for the references (sustainable_above -1: greedy), compiled."""
+    for b in range(len(cell)):
+        for i in range(draws.shape[1]):
+            action = STAY
+            if count[b] > sustainable_above:
+                action = toward_row(cell_positions[nearest_row(trees, cell, count, b, distances)], cell_positions[cell[b]])
+            chopped, _ = step_row(trees, cell, count, b, action, draws[b, i, 0], draws[b, i, 1], True, next_cell,
+                                  spawn_table)
+            block_reward[i, b], block_trees[i, b] = chopped * chop_reward, count[b]
 
 
 # ---------------------------------------------------------------- diagnosis (gmg.studies.diagnose_study)

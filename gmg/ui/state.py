@@ -17,6 +17,7 @@ from ..experiment import RECORDED_EPISODES  # noqa: F401  (the pages' count of r
 from ..jobs import ResultStore
 from ..params import ParamError
 from ..train import RunLimits
+from ..warmup import warm_up_in_background
 
 
 RESULTS_KEPT = 16  # finished runs kept for the whole server (about 3 MB each)
@@ -65,6 +66,7 @@ def init_state() -> None:
     """Idempotent; every page calls it first, because a deep link can run a page without app.py."""
     st.set_page_config(**PAGE_CONFIG)
     st.html(PAGE_STYLE)
+    warm_up_in_background()  # once per server: the compiled kernels ready before the first Train
     try:
         caps.current()
     except caps.CapsError as exc:  # the operator's mistake: say so on every page, and nothing else
