@@ -103,14 +103,22 @@ class LinearQAgent(Agent):
         eps = self.config.epsilon if explore else self.config.eval_epsilon
         return epsilon_greedy(self.action_values(obs), eps, rng)
 
-    def learn(self, obs, actions, reward, next_obs, terminated) -> dict:
+    def state_values(self, obs: dict) -> np.ndarray:
+        """max_a Q(s, a): the value Q-learning's target gives a state."""
+        return self.action_values(obs).max(-1)
+
+    def learn(self, obs, actions, reward, next_obs, terminated, learning=None) -> dict:
         rows = np.arange(len(actions))
         next_value = self.action_values(next_obs).max(-1)
         target = reward + self.config.gamma * np.where(terminated, 0.0, next_value)
         td = target - self.action_values(obs)[rows, actions]
+        learners = len(actions)
+        if learning is not None:  # rows that teach nothing move no weight; the mean is over the rows that do
+            td = np.where(learning, td, 0.0)
+            learners = max(int(learning.sum()), 1)
         # gradient of Q(s, a) w.r.t. the crossed weights is outer(g(s, a), c(s)); average over the batch
         crossed, state_w = self._split_weights()
-        scale = self.step_size / len(actions)
+        scale = self.step_size / learners
         crossed += scale * (obs["action_features"][rows, actions] * td[:, None]).T @ self.contexts(obs)
         state_w += scale * self.config.state_rate_multiplier * td @ obs["state_features"]
-        return {"td_error": float(np.abs(td).mean())}
+        return {"td_error": float(np.abs(td).sum() / learners)}
