@@ -97,11 +97,9 @@ class LevelReplay:
         slots = np.full(len(rows), -1, dtype=np.int64)
         if replay.any():
             slots[replay] = rng.choice(self.size, size=int(replay.sum()), p=self._replay_weights())
-        parts = [self.levels.rows(slots[replay])]
+        fresh = self.levels.rows(np.maximum(slots, 0))  # the new rows' copies of slot 0 are overwritten next
         if not replay.all():
-            parts.append(self.env.reset(rng, int((~replay).sum()), "train"))
-        order = np.argsort(np.concatenate([np.flatnonzero(replay), np.flatnonzero(~replay)]), kind="stable")
-        fresh = type(parts[0]).concat(parts).rows(order)
+            fresh.put_rows(~replay, self.env.reset(rng, int((~replay).sum()), "train"))
         new_apart = self.env.goals_apart(fresh)[~replay]
         self.clock += len(rows)
         self.last_played[slots[replay]] = self.clock
@@ -121,20 +119,25 @@ class LevelReplay:
         self.steps[rows] = 0
 
     def _score(self, rows: np.ndarray) -> None:
+        """Score the ended episodes: a replayed level takes its new score; the new levels enter the buffer
+        where they outscore the levels in it (the buffer keeps the highest scores; a tie keeps the old level)."""
         scores = self.error_sum[rows] / np.maximum(self.steps[rows], 1)
-        replayed = self.slot[rows] >= 0
-        self.scores[self.slot[rows][replayed]] = scores[replayed]
-        for row, score in zip(rows[~replayed], scores[~replayed]):
-            if self.filled < self.size:
-                slot = self.filled
-                self.filled += 1
-            else:
-                slot = int(np.argmin(self.scores))
-                if score <= self.scores[slot]:
-                    continue
-            self.levels.put_rows([slot], self.starts.rows([row]))
-            self.scores[slot], self.last_played[slot], self.plays[slot] = score, self.clock, 0
-            self.apart[slot] = self.env.goals_apart(self.starts.rows([row]))[0]
+        slots = self.slot[rows]
+        replayed = slots >= 0
+        self.scores[slots[replayed]] = scores[replayed]
+        old = self.filled
+        new_rows, new_scores = rows[~replayed], scores[~replayed]
+        pool = np.concatenate([self.scores[:old], new_scores])
+        kept = np.argsort(-pool, kind="stable")[: self.size]
+        entering = kept[kept >= old] - old  # indices into new_rows
+        leaving = np.setdiff1d(np.arange(old), kept)
+        free = np.concatenate([leaving, np.arange(old, self.size)])[: len(entering)]  # evicted slots, then empty ones
+        self.filled = max(old, int(free.max(initial=-1)) + 1)
+        starts = self.starts.rows(new_rows[entering])
+        self.levels.put_rows(free, starts)
+        self.scores[free] = new_scores[entering]
+        self.last_played[free], self.plays[free] = self.clock, 0
+        self.apart[free] = self.env.goals_apart(starts)
 
     def _replay_weights(self) -> np.ndarray:
         """(size,) the replay distribution: rank-prioritised scores mixed with staleness."""

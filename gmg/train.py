@@ -46,6 +46,7 @@ class RunLimits:
 
 
 MAX_SEED = 2**31 - 1  # the one cap on seeds, shared by the CLI and the UI
+SHOWN_LEVELS = 6  # curriculum=plr: the most replayed levels a run keeps to show
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,8 @@ class TrainResult:
     seconds: float
     steps_done: int
     stopped: bool
+    # curriculum=plr: the most replayed training levels (a state, most replayed first) and their replay counts
+    replayed_levels: tuple | None = None
 
 
 def train(
@@ -146,7 +149,8 @@ def train(
     state.t[:] = rng.integers(0, state.limit)
     obs = observe(env, agent, state)
     # domain randomisation is the world's own reset: no replay object, not one random number more
-    replay = LevelReplay(experiment.limits, env, agent, state, obs) if experiment.limits.curriculum == "plr" and batches else None
+    plr = experiment.limits.curriculum == "plr" and batches
+    replay = LevelReplay(experiment.limits, env, agent, state, obs) if plr else None
     tally = _Tally(env.events)
     curve: list[dict] = []
     batches_done = 0
@@ -184,7 +188,8 @@ def train(
             if on_progress is not None:
                 on_progress({**row, "fraction": (batch + 1) / max(batches, 1)})
     return TrainResult(
-        experiment, agent, curve, time.perf_counter() - start, batches_done * n_envs, batches_done < batches
+        experiment, agent, curve, time.perf_counter() - start, batches_done * n_envs, batches_done < batches,
+        replay.most_replayed(SHOWN_LEVELS) if replay is not None else None,
     )
 
 
