@@ -1,6 +1,6 @@
 """Curricula benchmark: domain randomisation against robust PLR at a low share of distinguishing levels.
 
-    python benchmarks/bench_curriculum.py [--seeds N] [--quick] [--agent NAME] [--steps N]
+    python benchmarks/bench_curriculum.py [--seeds N] [--first-seed S] [--quick] [--agent NAME] [--steps N] [--share S]
 
 For coin (`random_coin_share`) and maze (`random_cheese_share`) at each share given: one row per seed with
 the test intended-goal rate under `curriculum=dr` and `curriculum=plr` (the same seed, settings and
@@ -26,6 +26,7 @@ def more_arguments(parser) -> None:
     parser.add_argument("--agent", default="explore_q", help="the learner (default explore_q, the worlds' card agent)")
     parser.add_argument("--steps", default=None, help="train_steps (default: the run default)")
     parser.add_argument("--share", default=None, help="the share of distinguishing levels (default 0.02)")
+    parser.add_argument("--first-seed", type=int, default=0, help="the first seed (default 0): unseen seeds")
 
 
 def main(argv=None) -> int:
@@ -40,7 +41,7 @@ def main(argv=None) -> int:
         print(f"{'seed':>4} {'DR':>7} {'PLR':>7} {'DR s':>7} {'PLR s':>7} {'PLR/DR':>7}")
         rates = {"dr": [], "plr": []}
         ratios = []
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             cells = {curriculum: sweeps.run_cell(Experiment.build(
                 env_name, args.agent, seed, {knob: share, "curriculum": curriculum, **budget}))[1]
                 for curriculum in rates}

@@ -4,15 +4,17 @@ and replays, the agents' learning mask, and (reduced, real runs) PLR curing the 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from gmg import render
 from gmg.agents import AGENTS
 from gmg.agents.base import observe
 from gmg.curriculum import LevelReplay
 from gmg.envs import ENVS
 from gmg.experiment import run
 from gmg.params import ParamError
-from gmg.train import Experiment, train
+from gmg.train import SHOWN_LEVELS, Experiment, train
 from test_determinism import assert_same
 
 SHORT = {"train_steps": 3000, "n_envs": 32}
@@ -137,3 +139,47 @@ def test_plr_cures_the_coin_where_domain_randomisation_does_not(seed):
             last = result.trained.curve[-1]
             assert last["buffer_apart_share"] >= 0.3 and last["new_apart_share"] <= 0.1  # rare levels, kept
     assert rates["plr"] >= rates["dr"] + 0.2, rates
+
+
+def test_the_replay_panels_and_the_sweep_draw_what_plr_chose():
+    result = train(Experiment.build("coin", "linear_q", 2, {**SHORT, "curriculum": "plr", "replay_buffer_size": 8,
+                                                            "random_coin_share": 0.5}))
+    levels, counts = result.replayed_levels
+    assert len(counts) == SHOWN_LEVELS and (np.diff(counts) <= 0).all()  # most replayed first
+    maps = render.replayed_levels_figure(result.agent.env, levels, counts)
+    titles = [a.text for a in maps.layout.annotations]
+    assert titles[0].startswith(f"{counts[0]} replays") and len(titles) == SHOWN_LEVELS
+    assert sum("goals apart" in t for t in titles) == int(result.agent.env.goals_apart(levels).sum())
+    shares = render.replay_share_figure(result.curve, SHORT["train_steps"])
+    assert [len(trace.y) for trace in shares.data] == [len(result.curve)] * 3
+    summary = pd.DataFrame([{"random_coin_share": v, "curriculum": c, **{f"{g}_{s}": 0.5 for g in ("intended", "proxy")
+                                                                          for s in ("mean", "min", "max")}}
+                            for c in ("dr", "plr") for v in (0.0, 0.1)])
+    fig = render.sweep_figure(summary, "random_coin_share", {"intended": "coin", "proxy": "end"},
+                              {"intended": "coin_rate", "proxy": "end_rate"}, "", marked=(0.02, "published cure"))
+    lines = [trace for trace in fig.data if trace.mode == "lines+markers"]
+    assert [trace.line.dash for trace in lines] == ["solid", "solid", "dot", "dot"]  # dr, then plr
+    assert fig.layout.shapes[0].x0 == 0.02 and fig.layout.annotations[0].text == "published cure"
+
+
+def test_a_sweep_trains_its_grid_once_per_curriculum():
+    from gmg.sweep import Sweep
+
+    grid = Sweep("coin", "random_coin_share", ("0", "0.02"), 2, "explore_q", curricula=("dr", "plr"))
+    runs = grid.experiments()
+    assert [e.limits.curriculum for e in runs] == ["dr"] * 4 + ["plr"] * 4
+    assert runs[:4] == Sweep("coin", "random_coin_share", ("0", "0.02"), 2, "explore_q").experiments()  # cache keys
+    with pytest.raises(ParamError, match="cannot also be swept or set"):
+        Sweep("coin", "random_coin_share", ("0",), 1, overrides=(("curriculum", "plr"),), curricula=("dr", "plr"))
+
+
+@pytest.mark.usefixtures("clear_streamlit_caches")
+def test_explore_shows_the_levels_plr_chose():
+    from helpers import open_page, wait_for_training
+    from test_app import assert_clean, figures
+
+    at = wait_for_training(open_page("pages/explore.py", env="coin", agent="explore_q", curriculum="plr",
+                                     random_coin_share=0.3, train_steps=8192, n_envs=64, eval_episodes=4))
+    assert_clean(at)
+    titles = [fig["layout"].get("title", {}).get("text", "") for fig in figures(at)]
+    assert "Which levels the curriculum chose" in titles and "The training levels replayed most" in titles
