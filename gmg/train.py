@@ -31,8 +31,8 @@ class RunLimits:
         choices=CURRICULA,
     )
     replay_buffer_size: int = param(
-        128, "plr: levels kept for replay (the highest-scored of those seen); small keeps only the rare levels "
-        "that matter (coin at 2%: 512 cures some seeds, 128 all measured)", 1, 20_000)
+        128, "plr: levels kept for replay (the highest-scored of those seen); a small buffer keeps mostly the rare "
+        "levels that matter, a large one dilutes them (docs/curriculum.md)", 1, 4096)
     replay_prob: float = param(0.5, "plr: chance that a new episode replays a kept level rather than a new one", 0.0, 1.0)
     replay_temperature: float = param(
         0.3, "plr: replay chances go as (1 / score rank) ** (1 / temperature): low, only the top levels", 0.01, 10.0)
