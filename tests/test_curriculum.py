@@ -183,3 +183,14 @@ def test_explore_shows_the_levels_plr_chose():
     assert_clean(at)
     titles = [fig["layout"].get("title", {}).get("text", "") for fig in figures(at)]
     assert "Which levels the curriculum chose" in titles and "The training levels replayed most" in titles
+
+
+@pytest.mark.usefixtures("clear_streamlit_caches")
+def test_the_sweep_page_offers_both_curricula_from_a_link():
+    from helpers import open_page
+    from test_app import assert_clean
+
+    at = open_page("pages/sweep.py", sweep_env="coin", sweep_values="0,0.02", sweep_seeds=2, sweep_curricula="dr,plr")
+    assert_clean(at)
+    assert at.sidebar.selectbox(key="sweep_curricula").value == "dr,plr"
+    assert any("8 agents to train" in c.value for c in at.caption)  # 2 values x 2 seeds x 2 curricula
