@@ -45,7 +45,7 @@ def test_plr_training_is_reproducible_and_differs_from_dr(env_name):
 @pytest.mark.parametrize("agent_name", ["linear_q", "explore_q", "neural"])
 def test_agents_learn_only_on_replayed_levels(agent_name):
     """Never replaying (replay_prob 0), every level is new: scored, played, and never learned from."""
-    settings = {"train_steps": 8192, "n_envs": 64, "curriculum": "plr", "replay_buffer_size": 32}
+    settings = {"train_steps": 4096, "n_envs": 32, "curriculum": "plr", "replay_buffer_size": 16}
     start = AGENTS[agent_name](ENVS["coin"](), rng=np.random.default_rng(1)).params  # what train starts from (seed 1)
     never = train(Experiment.build("coin", agent_name, 1, {**settings, "replay_prob": 0.0}))
     assert all(row["replayed_share"] == 0 for row in never.curve)
