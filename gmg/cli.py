@@ -7,7 +7,8 @@
     python -m gmg diagnose ENV [same options as experiment]   (also tree and expressions)
     python -m gmg seeds ENV [--seeds N] [--first-seed S] [--workers W] [--dask-scheduler ADDRESS]
                             [--agent NAME] [--set NAME=VALUE ...] [--json]
-    python -m gmg sweep ENV --param NAME --values V1,V2 [--seeds K] [--workers W] [--dask-scheduler ADDRESS]
+    python -m gmg sweep ENV --param NAME --values V1,V2 [--seeds K] [--curricula dr,plr] [--workers W]
+                            [--dask-scheduler ADDRESS]
     python -m gmg bundle [--out FOLDER] [--workers W] [--set NAME=VALUE ...]
 
 `experiment --json` prints exactly one JSON object: `gmg.experiment.summary(result)`, or for a
@@ -41,6 +42,7 @@ from .envs import ENVS
 from .jobs import SCHEDULER_ENV
 from .params import ParamError, ascii_number, clip
 from .studies import STUDIES, StudyRun, diagnose_study, run_study
+from .curriculum import CURRICULA
 from .train import MAX_SEED, Experiment, RunLimits
 
 EXIT_USAGE = 2
@@ -332,8 +334,11 @@ def _sweep(args, out, err) -> int:
     if len(values) > sweeps.MAX_VALUES or not all(values):
         raise UsageError(f"--values takes 1 to {sweeps.MAX_VALUES} comma-separated values, got {clip(args.values)!r}")
     overrides = tuple((k, v) for k, v in _overrides(args).items())
+    curricula = tuple(c.strip() for c in args.curricula.split(","))
+    if len(curricula) > len(CURRICULA) or not set(curricula) <= set(CURRICULA):
+        raise UsageError(f"--curricula takes some of {','.join(CURRICULA)}, got {clip(args.curricula)!r}")
     sweep = sweeps.Sweep(base.env_name, clip(args.param, MAX_NAME), values,
-                         _count("--seeds", args.seeds, 1, sweeps.MAX_SEEDS), base.agent_name, overrides)
+                         _count("--seeds", args.seeds, 1, sweeps.MAX_SEEDS), base.agent_name, overrides, curricula)
     workers = None if args.workers is None else _count("--workers", args.workers, 1, 64)
     show = None
     if not args.json and getattr(err, "isatty", lambda: False)():
@@ -432,6 +437,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_sweep.add_argument("--values", metavar="V1,V2,...", help=f"its values (at most {sweeps.MAX_VALUES})")
     p_sweep.add_argument("--seeds", default="3", metavar="K",
                          help=f"seeds 0..K-1 per value (default 3, at most {sweeps.MAX_SEEDS})")
+    p_sweep.add_argument("--curricula", default="dr", metavar="C1,C2",
+                         help="one curve per curriculum: dr, plr or dr,plr (default dr; gmg/curriculum.py)")
     p_sweep.add_argument("--workers", metavar="W", help="local processes (default: one per core, at most 2)")
     _add_scheduler_option(p_sweep)
 

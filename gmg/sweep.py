@@ -62,6 +62,7 @@ class Sweep:
     seeds: int
     agent_name: str = "linear_q"
     overrides: tuple = ()  # (name, raw value) pairs applied to every run
+    curricula: tuple = ("dr",)  # one curve per curriculum (gmg.curriculum): the same grid trained with each
     runner = "gmg.sweep:run_sweep_job"  # what a gmg.jobs.TrainJob runs for it in the app
 
     def __post_init__(self):
@@ -72,15 +73,24 @@ class Sweep:
             raise ParamError(f"a sweep takes at most {MAX_VALUES} values, got {len(self.values)}")
         if not isinstance(self.seeds, int) or not 1 <= self.seeds <= MAX_SEEDS:
             raise ParamError(f"seeds must be an integer between 1 and {MAX_SEEDS}, got {str(self.seeds)[:40]!r}")
-        if len(self.values) * self.seeds > MAX_RUNS:
-            raise ParamError(f"a sweep runs at most {MAX_RUNS} trainings (values x seeds), got {len(self.values) * self.seeds}")
+        runs = len(self.values) * self.seeds * len(self.curricula)
+        if runs > MAX_RUNS:
+            raise ParamError(f"a sweep runs at most {MAX_RUNS} trainings (values x seeds x curricula), got {runs}")
         if self.param in dict(self.overrides):
             raise ParamError(f"{self.param} is the swept parameter and cannot also be set")
+        if not self.curricula or len(set(self.curricula)) < len(self.curricula):
+            raise ParamError("a sweep needs one or more different curricula")
+        if self.curricula != ("dr",) and "curriculum" in (self.param, *dict(self.overrides)):
+            raise ParamError("the curriculum is what the curves compare and cannot also be swept or set")
         self.experiments()  # every cell must be a valid run
 
     def experiments(self) -> list[Experiment]:
+        """Every run, curriculum by curriculum, then value by value, then seed by seed."""
         return [
-            Experiment.build(self.env_name, self.agent_name, seed, {**dict(self.overrides), self.param: value})
+            Experiment.build(self.env_name, self.agent_name, seed,
+                             {**({} if self.curricula == ("dr",) else {"curriculum": curriculum}),
+                              **dict(self.overrides), self.param: value})
+            for curriculum in self.curricula
             for value in self.values
             for seed in range(self.seeds)
         ]
@@ -128,11 +138,13 @@ def run_sweep(sweep: Sweep, on_progress: Callable[[int, int], None] | None = Non
     run_many(todo, "gmg.sweep:run_cell", take, workers or min(2, os.cpu_count() or 1), scheduler, stop)
     metrics = goal_metrics(sweep.env_name)
     rows = []
-    for value, experiment in zip([v for v in sweep.values for _ in range(sweep.seeds)], grid):
+    raw_values = [v for _ in sweep.curricula for v in sweep.values for _ in range(sweep.seeds)]
+    for value, experiment in zip(raw_values, grid):
         cell = _cache.get(experiment)
         if cell is None:  # stopped before this cell
             continue
         rows.append({sweep.param: experiment.config_dict()[sweep.param], "raw_value": value, "seed": experiment.seed,
+                     "curriculum": experiment.limits.curriculum,
                      "intended": cell[f"test_{metrics['intended']}"], "proxy": cell[f"test_{metrics['proxy']}"],
                      **cell})
     return pd.DataFrame(rows)
@@ -158,8 +170,8 @@ def _remember(experiment: Experiment, cell: dict) -> None:
 
 
 def summarise(table: pd.DataFrame, param: str) -> pd.DataFrame:
-    """Per value of the knob: mean, min and max over seeds of the intended and proxy test rates."""
-    grouped = table.groupby(param, sort=False)[["intended", "proxy"]]
+    """Per value of the knob and curriculum: mean, min and max over seeds of the intended and proxy test rates."""
+    grouped = table.groupby([param, "curriculum"], sort=False)[["intended", "proxy"]]
     out = grouped.agg(["mean", "min", "max"])
     out.columns = [f"{goal}_{stat}" for goal, stat in out.columns]
     return out.reset_index()
@@ -173,7 +185,8 @@ def summary(sweep: Sweep, table: pd.DataFrame) -> dict:
         "param": sweep.param,
         "seeds": sweep.seeds,
         "overrides": dict(sweep.overrides),
+        "curricula": list(sweep.curricula),
         "goal_metrics": goal_metrics(sweep.env_name),
         "summary": summarise(table, sweep.param).to_dict("records"),
-        "runs": table[[sweep.param, "seed", "intended", "proxy", "train_seconds"]].to_dict("records"),
+        "runs": table[[sweep.param, "curriculum", "seed", "intended", "proxy", "train_seconds"]].to_dict("records"),
     }

@@ -12,20 +12,41 @@ import numpy as np
 
 from .agents import AGENTS
 from .agents.base import observe
+from .curriculum import CURRICULA, SCORES, LevelReplay
 from .envs import ENVS
 from .params import ParamError, clip, param, with_overrides
 
 
 @dataclass(frozen=True)
 class RunLimits:
-    """How long to train; ranges double as resource caps for a shared server."""
+    """How to train and evaluate: how long, and which levels; ranges double as resource caps for a shared server."""
 
     train_steps: int = param(400_000, "environment steps of training (summed over the batch)", 0, 5_000_000)
     n_envs: int = param(256, "environments stepped in parallel while training", 1, 4096)
     eval_episodes: int = param(200, "episodes per split when evaluating", 1, 2000)
+    curriculum: str = param(
+        "dr", "which level each training episode plays: dr, a fresh level of the training distribution every time; "
+        "plr, robust prioritised level replay: new levels from the same distribution are only scored by the "
+        "agent's value errors (regret), and the agent learns on replays of the highest-scored ones (gmg/curriculum.py)",
+        choices=CURRICULA,
+    )
+    replay_buffer_size: int = param(
+        128, "plr: levels kept for replay (the highest-scored of those seen); a small buffer keeps mostly the rare "
+        "levels that matter, a large one dilutes them (docs/curriculum.md)", 1, 4096)
+    replay_prob: float = param(0.5, "plr: chance that a new episode replays a kept level rather than a new one", 0.0, 1.0)
+    replay_temperature: float = param(
+        0.3, "plr: replay chances go as (1 / score rank) ** (1 / temperature): low, only the top levels", 0.01, 10.0)
+    replay_staleness: float = param(
+        0.3, "plr: share of the replay chance given by how long ago a level was last played", 0.0, 1.0)
+    regret_score: str = param(
+        "value_loss", "plr: a level's score, per step of its last episode: the mean absolute TD error of the agent's "
+        "values (surprises either way), or only the positive ones (robust PLR's choice; it misses a level where the "
+        "agent expected the coin at the end and got nothing)", choices=SCORES,
+    )
 
 
 MAX_SEED = 2**31 - 1  # the one cap on seeds, shared by the CLI and the UI
+SHOWN_LEVELS = 6  # curriculum=plr: the most replayed levels a run keeps to show
 
 
 @dataclass(frozen=True)
@@ -101,6 +122,8 @@ class TrainResult:
     seconds: float
     steps_done: int
     stopped: bool
+    # curriculum=plr: the most replayed training levels (a state, most replayed first) and their replay counts
+    replayed_levels: tuple | None = None
 
 
 def train(
@@ -125,6 +148,9 @@ def train(
     state = env.reset(rng, n_envs, "train")
     state.t[:] = rng.integers(0, state.limit)
     obs = observe(env, agent, state)
+    # domain randomisation is the world's own reset: no replay object, not one random number more
+    plr = experiment.limits.curriculum == "plr" and batches
+    replay = LevelReplay(experiment.limits, env, agent, state, obs) if plr else None
     tally = _Tally(env.events)
     curve: list[dict] = []
     batches_done = 0
@@ -135,26 +161,35 @@ def train(
         actions = agent.act(obs, rng, explore=True)
         next_state, reward, events, terminated, truncated = env.step(state, actions)
         next_obs = observe(env, agent, next_state)
-        agent.learn(obs, actions, reward, next_obs, terminated)
+        if replay is None:
+            agent.learn(obs, actions, reward, next_obs, terminated)
+        else:
+            replay.step(reward, next_obs, terminated)
+            agent.learn(obs, actions, reward, next_obs, terminated, replay.learning)
         tally.add(reward, events)
         done = terminated | truncated
         if done.any():
             rows = np.flatnonzero(done)
             agent.end_episodes(rows)
-            fresh = env.reset(rng, len(rows), "train")
+            fresh = env.reset(rng, len(rows), "train") if replay is None else replay.next_levels(rows, rng)
             next_state.put_rows(rows, fresh)
-            for key, value in observe(env, agent, fresh).items():
+            fresh_obs = observe(env, agent, fresh)
+            for key, value in fresh_obs.items():
                 next_obs[key][rows] = value
+            if replay is not None:
+                replay.started(rows, fresh_obs)
         state, obs = next_state, next_obs
         batches_done = batch + 1
         if (batch + 1) % report_every == 0 or batch + 1 == batches:
-            row = {"steps": (batch + 1) * n_envs, "seconds": time.perf_counter() - start, **tally.rates()}
+            row = {"steps": (batch + 1) * n_envs, "seconds": time.perf_counter() - start, **tally.rates(),
+                   **(replay.report() if replay is not None else {})}
             curve.append(row)
             tally = _Tally(env.events)
             if on_progress is not None:
                 on_progress({**row, "fraction": (batch + 1) / max(batches, 1)})
     return TrainResult(
-        experiment, agent, curve, time.perf_counter() - start, batches_done * n_envs, batches_done < batches
+        experiment, agent, curve, time.perf_counter() - start, batches_done * n_envs, batches_done < batches,
+        replay.most_replayed(SHOWN_LEVELS) if replay is not None else None,
     )
 
 

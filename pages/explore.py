@@ -37,6 +37,11 @@ ui.policy_field_section(PAGE, (("Test distribution", run),), episode, policy_at)
 ui.show_figure(ui.figure("goal_counts", maps, plots_episode), "explore_goal_counts")
 ui.show_figure(render.learning_curve_figure(result.env, result.trained.curve, run.limits.train_steps),
                "explore_learning_curve")
+if run.limits.curriculum == "plr" and result.trained.curve:  # which levels it chose, and learned from
+    ui.show_figure(render.replay_share_figure(result.trained.curve, run.limits.train_steps), "explore_replay_share")
+if result.trained.replayed_levels is not None:
+    ui.show_figure(render.replayed_levels_figure(result.env, *result.trained.replayed_levels),
+                   "explore_replayed_levels")
 ui.learned_weights(result)
 ui.downloads(PAGE, {ui.describe_run(run): report}, animation)
 ui.save_run_control(PAGE, run)

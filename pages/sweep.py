@@ -10,7 +10,9 @@ PAGE = "sweep"
 # the worlds with a knob to sweep (their cards' `sweep`), each with the agent its presets are measured with
 KNOBS = {name: (*cls.card.sweep, cls.card.agent) for name, cls in ENVS.items() if cls.card.sweep}
 LEARNERS = [name for name, cls in AGENTS.items() if cls.learns]
-LINK_KEYS = ("sweep_env", "sweep_agent", "sweep_param", "sweep_values", "sweep_seeds")
+LINK_KEYS = ("sweep_env", "sweep_agent", "sweep_param", "sweep_values", "sweep_seeds", "sweep_curricula")
+# the curves: domain randomisation alone, or beside robust prioritised level replay (gmg/curriculum.py)
+CURRICULA = {"dr": ("dr",), "dr,plr": ("dr", "plr"), "plr": ("plr",)}
 
 
 def knob_defaults() -> None:
@@ -37,9 +39,13 @@ values = ui.bound_widget(PAGE, bar.text_input, "Values (comma-separated)", "swee
                          raw_link=link, max_chars=200)
 seeds = ui.bound_widget(PAGE, bar.number_input, "Seeds", "sweep_seeds", min_value=1, max_value=sweep.MAX_SEEDS,
                         value=3, step=1, raw_link=link)
+curricula = ui.bound_widget(PAGE, bar.selectbox, "Curricula", "sweep_curricula", options=list(CURRICULA),
+                            raw_link=link, help="One curve per curriculum: dr draws a fresh training level every "
+                            "episode; plr (robust prioritised level replay) learns on replays of the levels where "
+                            "the agent's values were most wrong, drawn from the same distribution.")
 ui.report_unknown_link_keys(PAGE, link, set(LINK_KEYS))
 grid = ui.checked(lambda: sweep.Sweep(env_name, param.strip(), tuple(v.strip() for v in values.split(",")),
-                                      int(seeds), agent_name))
+                                      int(seeds), agent_name, curricula=CURRICULA[curricula]))
 runs = [grid] if grid else []
 if grid:
     st.caption(f"{ENVS[env_name].title}: {len(grid.experiments())} agents to train (finished sweeps are kept).")
@@ -50,8 +56,10 @@ if shown is None:
 [(grid, table)] = shown
 summary = sweep.summarise(table, grid.param)
 title = f"{ENVS[grid.env_name].title}: test goal rates against {grid.param.replace('_', ' ')}"
+published = ENVS[grid.env_name].card.published_cure
+marked = published[1:] if published is not None and published[0] == grid.param else None
 ui.show_figure(render.sweep_figure(summary, grid.param, ENVS[grid.env_name].goals, sweep.goal_metrics(grid.env_name),
-                                   title), "sweep_plot")
+                                   title, marked=marked), "sweep_plot")
 st.dataframe(summary.round(3), hide_index=True)
 st.download_button("Runs (CSV)", table.to_csv(index=False), f"gmg_sweep_{grid.env_name}_{grid.param}.csv", "text/csv",
                    on_click="ignore", icon=":material/download:")

@@ -19,7 +19,7 @@ def test_sweep_rows_progress_and_cache():
     assert sweep.run_sweep(grid, on_progress=lambda d, t: again.append((d, t))).equals(table)
     assert again == [(4, 4)]  # every run came from the cache
     summary = sweep.summarise(table, "random_coin_share")
-    assert list(summary.columns[:4]) == ["random_coin_share", "intended_mean", "intended_min", "intended_max"]
+    assert list(summary.columns[:5]) == ["random_coin_share", "curriculum", "intended_mean", "intended_min", "intended_max"]
     assert "random_coin_share" in table.to_csv(index=False).splitlines()[0]
 
 

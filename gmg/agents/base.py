@@ -56,8 +56,16 @@ class Agent:
     def set_training_progress(self, fraction: float) -> None:
         """Called by the trainer before each batched step with the share of training done."""
 
-    def learn(self, obs: dict, actions: np.ndarray, reward: np.ndarray, next_obs: dict, terminated: np.ndarray) -> dict:
-        """Learn from one batched transition; returns diagnostics (e.g. {"td_error": ...})."""
+    def learn(self, obs: dict, actions: np.ndarray, reward: np.ndarray, next_obs: dict, terminated: np.ndarray,
+              learning: np.ndarray | None = None) -> dict:
+        """Learn from one batched transition; returns diagnostics (e.g. {"td_error": ...}).
+
+        `learning`: (B,) bool, the rows to learn from (None: every row); the others are stepped but
+        teach nothing (a curriculum's levels that are only scored, gmg.curriculum)."""
+        raise NotImplementedError
+
+    def state_values(self, obs: dict) -> np.ndarray:
+        """(B,) the agent's estimate of each state's value (a curriculum's regret score, gmg.curriculum)."""
         raise NotImplementedError
 
     def end_episodes(self, rows: np.ndarray) -> None:

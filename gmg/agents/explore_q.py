@@ -63,7 +63,9 @@ class ExploreQAgent(LinearQAgent):
         values = self.action_values(obs) + self.config.bonus * self.novelty(obs)
         return epsilon_greedy(values, self.config.epsilon, rng)
 
-    def learn(self, obs, actions, reward, next_obs, terminated) -> dict:
+    def learn(self, obs, actions, reward, next_obs, terminated, learning=None) -> dict:
         chosen = obs["action_features"][np.arange(len(actions)), actions]
+        if learning is not None:  # what the agent does not learn from, it has not met either
+            chosen = chosen * learning[:, None]
         self.params["counts"] += (chosen**2).T @ self.contexts(obs) ** 2
-        return super().learn(obs, actions, reward, next_obs, terminated)
+        return super().learn(obs, actions, reward, next_obs, terminated, learning)

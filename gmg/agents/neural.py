@@ -296,13 +296,13 @@ class NeuralAgent(Agent):
         fade = max(0.0, 1.0 - fraction / c.explore_share)
         self.bonus = c.novelty_floor + (c.novelty_bonus - c.novelty_floor) * fade
 
-    def learn(self, obs, actions, reward, next_obs, terminated) -> dict:
+    def learn(self, obs, actions, reward, next_obs, terminated, learning=None) -> dict:
         acted = self.acted
         self.acted = None
         self.buffer.append({
             **acted, "actions": actions, "reward": (reward + self._novelty(obs, next_obs)).astype(np.float32),
             "terminated": terminated.copy(), "done": terminated.copy(),
-            "bootstrap": np.zeros(len(actions), np.float32),
+            "bootstrap": np.zeros(len(actions), np.float32), "learning": learning,
         })
         self.next_obs = next_obs
         if len(self.buffer) < self.config.rollout_steps:
@@ -337,6 +337,10 @@ class NeuralAgent(Agent):
         if len(alive):
             step["bootstrap"][alive] = self._value(self.encode({k: v[alive] for k, v in self.next_obs.items()}))
 
+    def state_values(self, obs: dict) -> np.ndarray:
+        """The critic's value of each state."""
+        return self._value(self.encode(obs))
+
     def _value(self, x: np.ndarray) -> np.ndarray:
         self._first_weights()
         return mlp_forward(self.params, "critic", x)[0][:, 0]
@@ -365,6 +369,12 @@ class NeuralAgent(Agent):
         pad = lambda key: np.concatenate([np.pad(s[key], ((0, 0), (0, k - s[key].shape[1]))) for s in steps])  # noqa: E731
         idx, val = pad("idx"), pad("val")
         advantages = advantages.reshape(-1)
+        if steps[0]["learning"] is not None:  # the advantages ran over every row; only some rows teach (gmg.curriculum)
+            kept = np.flatnonzero(flat("learning"))
+            if len(kept) < c.minibatches:
+                return {}
+            x, actions, pi_old, idx, val, advantages, returns = (
+                part[kept] for part in (x, actions, pi_old, idx, val, advantages, returns))
         size = len(actions) // c.minibatches
         stats = []
         for _ in range(c.epochs):

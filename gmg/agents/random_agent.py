@@ -26,5 +26,5 @@ class RandomAgent(Agent):
     def act(self, obs, rng, explore):
         return rng.integers(0, self.env.n_actions, len(obs["action_features"]))
 
-    def learn(self, obs, actions, reward, next_obs, terminated) -> dict:
+    def learn(self, obs, actions, reward, next_obs, terminated, learning=None) -> dict:
         return {}

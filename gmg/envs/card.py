@@ -38,6 +38,8 @@ class EnvCard:
     # parameter -> (the values its widget offers, what they mean): a choice of a few instead of a number field
     choices: dict[str, tuple[tuple, str]] = field(default_factory=dict)
     sweep: tuple[str, str] | None = None  # the Sweep page's knob: (parameter, default values "a,b,c")
+    # the value of a parameter that cured the published agents, marked on its sweep: (parameter, value, label)
+    published_cure: tuple[str, float, str] | None = None
     # the test metrics a sweep plots for {"intended": ..., "proxy": ...}; empty: "<goal>_rate"
     goal_metrics: dict[str, str] = field(default_factory=dict)
     # "Move the object": (parameter, {training label: value}) for worlds whose object can be put anywhere

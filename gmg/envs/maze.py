@@ -166,6 +166,7 @@ CARD = EnvCard(
     weights_hint="Each \"closer to cheese\" weight belongs to one region of the cheese's position.",
     compare_notice="Both agents learned from the same reward; only the training region of the cheese differs.",
     sweep=("cheese_region", "1,3,5,9"),
+    published_cure=("cheese_region", 5, "published cure (5x5)"),
     object_probe=("cheese_region", {"cheese in the corner": 1, "cheese anywhere (region 9)": 9}),
     judge_discount=0.99,  # 0.99: the cheese counts wherever in a 150-step episode it is eaten, sooner a little more
     representation=(

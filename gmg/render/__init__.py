@@ -600,6 +600,45 @@ def learning_curve_figure(env, rows: list[dict], total_steps: int | None = None,
     return style(fig, title, height)
 
 
+def replayed_levels_figure(env, levels, counts: np.ndarray, height: int = 260) -> go.Figure:
+    """The training levels a curriculum replayed most (`levels`, a state, most replayed first), one still map
+    each at its start, titled with its replay count and whether the goals differ on it."""
+    rows, cols = _grid_shape(env)
+    apart = env.goals_apart(levels)
+    titles = [f"{n} replays{', goals apart' if a else ''}" for n, a in zip(counts, apart)]
+    fig = make_subplots(1, len(counts), subplot_titles=titles, horizontal_spacing=0.02)
+    cell_px = _cell_px(height, 90, rows)
+    shapes = []
+    for panel in range(len(counts)):
+        one = levels.rows([panel])
+        sprites = env.sprites(one)
+        for kind, (symbol, colour, label) in env.sprite_styles.items():
+            positions, shown = sprites[kind]
+            on = positions[0, shown[0]]
+            fig.add_trace(go.Scatter(x=on[:, 1], y=on[:, 0], mode="markers", name=label, showlegend=panel == 0,
+                                     legendgroup=kind, hoverinfo="skip",
+                                     marker=_sprite_marker(symbol, colour, SPRITE_CELLS * cell_px)), row=1, col=panel + 1)
+        shapes += _grid_shapes(env.background(one), rows, cols, "" if panel == 0 else str(panel + 1))
+        _map_axes(fig, panel, rows, cols, bottom=rows - 0.5)
+    fig.update_layout(shapes=shapes)
+    return style(fig, "The training levels replayed most", height)
+
+
+def replay_share_figure(rows: list[dict], total_steps: int | None = None, height: int = 300) -> go.Figure:
+    """Over training, the share of levels on which the goals differ: among the levels replayed (what the agent
+    learned from), among the new levels (the training distribution), and in the replay buffer."""
+    fig = go.Figure()
+    steps = [row["steps"] for row in rows]
+    for key, name, colour in (("replayed_apart_share", "replayed levels (learned from)", ROLE_COLOURS["intended"]),
+                              ("buffer_apart_share", "levels in the replay buffer", "#7f7f7f"),
+                              ("new_apart_share", "new levels (the training distribution)", ROLE_COLOURS["proxy"])):
+        fig.add_trace(go.Scatter(x=steps, y=[row.get(key) for row in rows], mode="lines+markers", name=name,
+                                 line=dict(color=colour, width=2), connectgaps=False))
+    fig.update_xaxes(title_text="training steps", range=[0, total_steps or max(steps, default=1)])
+    fig.update_yaxes(title_text="share with the goals apart", range=[0, 1], tickformat=".0%")
+    return style(fig, "Which levels the curriculum chose", height)
+
+
 def metric_bars(runs: dict[str, dict], labels: dict[str, str], title: str, percent: tuple[str, ...] = (),
                 height: int = 380) -> go.Figure:
     """Grouped bars: one group per metric (`labels` maps key -> axis label), one colour per run; the
@@ -653,18 +692,27 @@ def object_outcomes_figure(env, state, outcomes, height: int = 520) -> go.Figure
 
 
 def sweep_figure(summary, param: str, goals: dict[str, str], metrics: dict[str, str], title: str,
-                 height: int = 460) -> go.Figure:
+                 height: int = 460, marked: tuple[float, str] | None = None) -> go.Figure:
     """A sweep's test rates of the intended and the proxy goal against the swept parameter: the mean
-    over seeds as a line, the min-max band around it (`summary` from gmg.sweep.summarise)."""
+    over seeds as a line, the min-max band around it (`summary` from gmg.sweep.summarise), one line per
+    curriculum (domain randomisation solid, the others dotted); `marked`: (value, label) drawn as a
+    vertical line (the published cure)."""
     fig = go.Figure()
-    x = summary[param].tolist()
-    for role in ("intended", "proxy"):
-        colour, goal = ROLE_COLOURS[role], goals[role]
-        fig.add_trace(go.Scatter(x=x + x[::-1], y=summary[f"{role}_max"].tolist() + summary[f"{role}_min"].tolist()[::-1],
-                                 fill="toself", fillcolor=colour, opacity=0.2, line=dict(width=0), hoverinfo="skip",
-                                 name=f"{goal}: range over seeds"))
-        fig.add_trace(go.Scatter(x=x, y=summary[f"{role}_mean"], mode="lines+markers", line=dict(color=colour),
-                                 name=f"{goal} ({role} goal): {metric_label(metrics[role]).lower()}, mean"))
+    for curriculum, rows in summary.groupby("curriculum", sort=False):
+        x = rows[param].tolist()
+        for role in ("intended", "proxy"):
+            colour, goal = ROLE_COLOURS[role], goals[role]
+            fig.add_trace(go.Scatter(x=x + x[::-1], y=rows[f"{role}_max"].tolist() + rows[f"{role}_min"].tolist()[::-1],
+                                     fill="toself", fillcolor=colour, opacity=0.2 if curriculum == "dr" else 0.1,
+                                     line=dict(width=0), hoverinfo="skip",
+                                     name=f"{goal}, {curriculum}: range over seeds"))
+            fig.add_trace(go.Scatter(x=x, y=rows[f"{role}_mean"], mode="lines+markers",
+                                     line=dict(color=colour, dash="solid" if curriculum == "dr" else "dot"),
+                                     name=f"{goal} ({role} goal), {curriculum}: "
+                                          f"{metric_label(metrics[role]).lower()}, mean"))
+    if marked is not None:
+        fig.add_vline(x=marked[0], line=dict(color="#888888", dash="dash", width=1),
+                      annotation_text=marked[1], annotation_position="top")
     fig.update_xaxes(title=param.replace("_", " "))
     fig.update_yaxes(title="on the test maps")
     return style(fig, title, height)
