@@ -605,8 +605,10 @@ def replayed_levels_figure(env, levels, counts: np.ndarray, height: int = 260) -
     each at its start, titled with its replay count and whether the goals differ on it."""
     rows, cols = _grid_shape(env)
     apart = env.goals_apart(levels)
-    titles = [f"{n} replays{', goals apart' if a else ''}" for n, a in zip(counts, apart)]
+    # two short lines: six panels side by side leave each title a sixth of the width
+    titles = [f"{n} replays<br>goals {'apart' if a else 'agree'}" for n, a in zip(counts, apart)]
     fig = make_subplots(1, len(counts), subplot_titles=titles, horizontal_spacing=0.02)
+    fig.update_annotations(font_size=12)
     cell_px = _cell_px(height, 90, rows)
     shapes = []
     for panel in range(len(counts)):
