@@ -49,8 +49,9 @@ grid = ui.checked(lambda: sweep.Sweep(env_name, param.strip(), tuple(v.strip() f
 runs = [grid] if grid else []
 if grid:
     st.caption(f"{ENVS[env_name].title}: {len(grid.experiments())} agents to train (finished sweeps are kept).")
-ui.training_controls(PAGE, runs, label="Run the sweep", auto_start=False)
-shown = ui.shown_runs(PAGE, runs)
+RUN_LABEL = "Run the sweep"
+ui.training_controls(PAGE, runs, label=RUN_LABEL, auto_start=False)
+shown = ui.shown_runs(PAGE, runs, button=RUN_LABEL)
 if shown is None:
     st.stop()
 [(grid, table)] = shown

@@ -180,11 +180,11 @@ def _collect(page: str, jobs: list[TrainJob]) -> None:
         ss["shown"][page] = tuple(shown)
 
 
-def shown_runs(page: str, experiments: list[Experiment]) -> list[tuple[Experiment, RunResult]] | None:
+def shown_runs(page: str, experiments: list[Experiment], button: str = "Train") -> list[tuple[Experiment, RunResult]] | None:
     """The runs to display: the current settings if trained, else the page's last runs under a
     warning that they are not the current settings (kept, so no input loses what was shown).
 
-    None (after saying why) when there is nothing to show.
+    None (after saying why, naming the page's `button`) when there is nothing to show.
     """
     ss = st.session_state
     store = result_store()
@@ -198,7 +198,7 @@ def shown_runs(page: str, experiments: list[Experiment]) -> list[tuple[Experimen
         if busy:
             st.info("Training in the background: the maps and plots appear here when it finishes.")
         else:
-            st.info("Nothing trained yet with these settings: press the Train button above.")
+            st.info(f"Nothing trained yet with these settings: press \"{button}\" above.")
         return None
     for experiment in shown:
         _remember(experiment)

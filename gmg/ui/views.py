@@ -214,14 +214,15 @@ def side_by_side_page(page: str, env_name: str, make_experiments, title_of, noti
     episode, plots_episode = view_controls(page)
     policy_at = policy_moment_control(page, env_name)
     experiments = checked(lambda: make_experiments(include_random)) or []
-    training_controls(page, experiments, label="Train both agents")
-    shown = shown_runs(page, experiments)
+    training_controls(page, experiments, label=TRAIN_BOTH)
+    shown = shown_runs(page, experiments, button=TRAIN_BOTH)
     if shown is None:
         st.stop()
     side_by_side(page, story, [(title_of(run), run) for run, _ in shown], episode, plots_episode, policy_at,
                  SIDE_BY_SIDE_HEIGHT, notice)
 
 
+TRAIN_BOTH = "Train both agents"
 SIDE_BY_SIDE_HEIGHT = 520  # the maps with their slider, and the goal plots beside them
 
 
