@@ -16,6 +16,8 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, without installing
 
+from gmg import compiled  # noqa: E402
+
 
 def seeds_arguments(doc: str, default: int, quick: int, quick_help: str, argv=None, minimum: int = 1,
                     more=None) -> argparse.Namespace:
@@ -46,3 +48,7 @@ def exit_with(main) -> None:
         sys.exit(main())
     except KeyboardInterrupt:
         sys.exit(130)
+    except SystemError as error:  # Ctrl-C while a compiled kernel ran (gmg.compiled.interrupted)
+        if compiled.interrupted(error):
+            sys.exit(130)
+        raise

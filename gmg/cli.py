@@ -31,7 +31,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import bundle as bundles
-from . import caps
+from . import caps, compiled
 from . import diagnose as diagnosis
 from . import experiment as experiments
 from . import params
@@ -481,6 +481,9 @@ def main(argv: Sequence[str] | None = None, out=None, err=None) -> int:
         err.write("gmg: interrupted\n")
         return EXIT_INTERRUPTED
     except Exception as e:  # a bug, not bad input: one line, or the traceback with GMG_DEBUG=1
+        if compiled.interrupted(e):  # Ctrl-C while a compiled kernel ran
+            err.write("gmg: interrupted\n")
+            return EXIT_INTERRUPTED
         if os.environ.get("GMG_DEBUG"):
             raise
         line = " ".join(f"{type(e).__name__}: {e}".split())

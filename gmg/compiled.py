@@ -28,6 +28,19 @@ if os.environ.get("GMG_NUMPY", "0") in ("", "0"):  # with GMG_NUMPY set, not eve
 ENABLED = numba is not None
 
 
+def interrupted(error: BaseException) -> bool:
+    """Whether `error` is a Ctrl-C: a KeyboardInterrupt, or the SystemError numba raises when the interrupt
+    arrived while a kernel ran ("returned a result with an exception set", the KeyboardInterrupt chained
+    below it)."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
+
+
 def kernel(function):
     """`function` compiled in numba's nopython mode (cached on disk); the plain function without numba."""
     if numba is None:

@@ -139,7 +139,11 @@ def test_stop_keeps_the_partly_trained_agent_labelled_with_its_steps():
     at = open_page("pages/explore.py", train_steps=5_000_000, eval_episodes=5)
     assert any(job.running for job in at.session_state["jobs"]["explore"])
     assert not at.button(key="explore_stop").disabled
-    time.sleep(1)  # let it train a little
+    [job] = at.session_state["jobs"]["explore"]
+    deadline = time.monotonic() + 60
+    while not job.curve:  # let it train a little: its first progress report (the child starts slower under load)
+        assert time.monotonic() < deadline, "no progress reported"
+        time.sleep(0.1)
     at.button(key="explore_stop").click().run()
     wait_for_training(at)
     assert_clean(at)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from gmg import cli
+from gmg import cli, compiled
 from gmg.agents import AGENTS
 from gmg.studies import STUDIES
 from gmg.envs import ENVS
@@ -267,3 +267,15 @@ def test_internal_error_is_one_line_exit_1(capsys, monkeypatch):
     code, out, err = run_cli(capsys, "experiment", "monster", *SHORT, "--json")
     assert code == 1 and out == ""
     assert err.count("\n") == 1 and "boom second line" in err and "Traceback" not in err
+
+
+def test_ctrl_c_inside_a_compiled_kernel_counts_as_an_interrupt():
+    """numba turns a KeyboardInterrupt raised while a kernel ran into a SystemError chained to it."""
+    try:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as interrupt:
+            raise SystemError("returned a result with an exception set") from interrupt
+    except SystemError as error:
+        assert compiled.interrupted(error)
+    assert not compiled.interrupted(SystemError("a real bug")) and compiled.interrupted(KeyboardInterrupt())

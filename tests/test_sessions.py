@@ -74,8 +74,10 @@ def assert_clean(at: AppTest) -> None:
 
 def summary_shown(at: AppTest) -> dict:
     """The run summary the page displays (the JSON under "Full summary and downloads")."""
-    [shown] = [json.loads(element.value) for element in at.json]
-    return shown
+    shown = [json.loads(element.value) for element in at.json]
+    assert len(shown) == 1, ("no run summary on the page", [e.value for e in at.info + at.warning + at.error],
+                             [e.message for e in at.exception])
+    return shown[0]
 
 
 def objects_of(value, kinds, seen=None) -> list:
