@@ -38,11 +38,13 @@ def run(experiment: Experiment, on_progress=None, stop=None, record: int = 2,
 
 def evaluate_splits(experiment: Experiment, env, agent, record: int = 2) -> dict[str, Rollout]:
     """The agent on each split's maps; a function of the experiment's seed (a saved agent evaluates the same)."""
-    return {
-        split: evaluate(env, agent, split, experiment.limits.eval_episodes,
-                        np.random.default_rng([experiment.seed, 1 + i]), record)
-        for i, split in enumerate(SPLITS)
-    }
+    return {split: evaluate(env, agent, split, experiment.limits.eval_episodes, split_rng(experiment, split), record)
+            for split in SPLITS}
+
+
+def split_rng(experiment: Experiment, split: str) -> np.random.Generator:
+    """The evaluation's random numbers on one split: a function of the experiment's seed and the split only."""
+    return np.random.default_rng([experiment.seed, 1 + SPLITS.index(split)])
 
 
 def metrics_with(result: RunResult, split: str, **env_changes) -> dict:
@@ -50,7 +52,7 @@ def metrics_with(result: RunResult, split: str, **env_changes) -> dict:
     agent with the expert partner only), over the run's evaluation episodes and seed."""
     env = type(result.env)(dataclasses.replace(result.env.config, **env_changes))
     rollout = evaluate(env, result.trained.agent, split, result.experiment.limits.eval_episodes,
-                       np.random.default_rng([result.experiment.seed, 1 + SPLITS.index(split)]), record=0)
+                       split_rng(result.experiment, split), record=0)
     return env.metrics(rollout)
 
 

@@ -25,7 +25,9 @@ def measure(agent_name: str, seed: int, **overrides):
 
 
 # three ordinary seeds, so no lucky seed carries the result; measured on seeds 0-29 (200 test episodes,
-# docs/robustness.md): MEASURED
+# docs/robustness.md): the failure holds on 29 of 30, the cure on 30 of 30. On these three: partner over rule
+# 0.75-0.81 (>= 0.7), test return 0.39-0.63 below random's (< 0); the cure's partner over rule 0.34-0.39
+# (< 0.5), its test return 1.01-1.29 above random's (>= 0.5), 2.34-3.71 above random's with the expert (>= 2)
 SEEDS = (0, 1, 2)
 
 

@@ -16,9 +16,10 @@ from gmg.render import object_outcomes_figure
 from gmg.train import Experiment
 
 REDUCED = {"eval_episodes": 100}
-# three seeds, so no lucky seed carries the result; measured on seeds 0-29 (200 test episodes, docs/robustness.md):
-# among the test mazes whose cheese is off the way to the corner the default agent goes to the corner in
-# MEASURED (>= 0.8), cured: cheese 0.995-1.00 (>= 0.9)
+# three ordinary seeds (0-2, not picked from the table), so no lucky seed carries the result; measured on seeds
+# 0-29 (200 test episodes, docs/robustness.md): among the test mazes whose cheese is off the way to the corner the
+# default agent goes to the corner in 0.881-0.984 (>= 0.8; on these three 0.957-0.968), turns to the cheese at
+# 0.009-0.109 of the decision squares (<= 0.2; here 0.025-0.041), training cheese 1.00; cured: cheese 0.995-1.00
 SEEDS = (0, 1, 2)
 
 
