@@ -1,12 +1,13 @@
 """Benchmark of the neural agent (raw observations, gmg/agents/neural.py): per world and seed, the
 failure setting against its cure, with training seconds and environment steps per second.
 
-    python benchmarks/bench_neural.py                       # 10 seeds, every world (~0.5-1.5 min per agent; monster at 800k)
+    python benchmarks/bench_neural.py                       # 10 seeds, every world (~0.5-1.5 min per agent)
     python benchmarks/bench_neural.py --quick               # 2 seeds
     python benchmarks/bench_neural.py --worlds coin,maze --steps 300000
 
 Each run goes through gmg.experiment.run (the path of `python -m gmg experiment ENV --agent neural`),
-one at a time. The checks are issue 15's table ("The effect, learned"); the random agent is the floor
+one at a time, with the training budget the world's card gives the neural agent (`EnvCard.agent_limits`:
+400k steps unless it says more) unless --steps says otherwise. The checks are issue 15's table ("The effect, learned"); the random agent is the floor
 where a check needs it. It prints numbers and asserts nothing (docs/neural-learner.md records them).
 """
 
@@ -18,10 +19,7 @@ import statistics  # noqa: E402
 
 from gmg.envs import maze  # noqa: E402
 from gmg.experiment import run, summary  # noqa: E402
-from gmg.train import Experiment  # noqa: E402
-
-DEFAULT_STEPS = 400_000
-WORLD_STEPS = {"monster": 800_000}  # Monster's 1.5x shield ratio is thin at 400k (docs/neural-learner.md)
+from gmg.train import Experiment, default_limits  # noqa: E402
 
 
 def _monster(m):
@@ -109,10 +107,10 @@ WORLDS = {
 }
 
 
-def measure(world: str, seed: int, steps: int) -> dict:
+def measure(world: str, seed: int, steps: int | None) -> dict:
     out = {}
     for label, (agent, overrides) in WORLDS[world][0].items():
-        extra = {"train_steps": steps} if agent == "neural" else {}
+        extra = {"train_steps": steps} if agent == "neural" and steps else {}
         result = run(Experiment.build(world, agent, seed, {**overrides, **extra}), record=0)
         s = summary(result)
         out[label] = {split: part["metrics"] for split, part in s["splits"].items()}
@@ -125,10 +123,11 @@ def fmt(value) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
-def bench_world(world: str, seeds: list[int], steps: int) -> None:
+def bench_world(world: str, seeds: list[int], steps: int | None) -> None:
     variants, columns, checks = WORLDS[world]
     learned = [label for label, (agent, _) in variants.items() if agent == "neural"]
-    print(f"\n== {world}: neural agent, {steps:,} training steps; " + ", ".join(
+    budget = steps or default_limits(world, "neural").train_steps
+    print(f"\n== {world}: neural agent, {budget:,} training steps; " + ", ".join(
         f"{label} = {overrides or 'defaults'}" for label, (agent, overrides) in variants.items() if agent == "neural"))
     names = [f"{label} {split} {metric}" for label, split, metric in columns]
     print("  seed | " + " | ".join(names) + " | train s (" + ", ".join(learned) + ") | steps/s | failure | cure")
@@ -154,14 +153,13 @@ def main(argv=None) -> int:
     def more(parser):
         parser.add_argument("--worlds", default=",".join(WORLDS), help="comma-separated worlds")
         parser.add_argument("--steps", type=int, default=None,
-                            help=f"training steps per neural agent (default {DEFAULT_STEPS:,}; monster {WORLD_STEPS['monster']:,})")
+                            help="training steps per neural agent (default: the world's budget for it, its card's)")
         parser.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + seeds - 1")
 
     args = seeds_arguments(__doc__, default=10, quick=2, quick_help="2 seeds", argv=argv, more=more)
     print(machine_line("neural"))
     for world in args.worlds.split(","):
-        steps = args.steps or WORLD_STEPS.get(world, DEFAULT_STEPS)
-        bench_world(world, list(range(args.first_seed, args.first_seed + args.seeds)), steps)
+        bench_world(world, list(range(args.first_seed, args.first_seed + args.seeds)), args.steps)
     return 0
 
 

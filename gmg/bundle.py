@@ -1,9 +1,11 @@
 """The presets that ship with the app: every world's failure and cure, trained ahead of time.
 
-`python -m gmg bundle` trains each episodic world's two preset runs (its card's `contrast`, with
-the card's agent, seed 0, every other setting at its default) and the neural agent on raw observations
-with the defaults (the "Features vs raw observations" page's right-hand run: about a minute or more to
-train, so a visitor should not wait for it), and writes them as saved runs
+`python -m gmg bundle` trains each episodic world's two preset runs (its card's `contrast`, seed 0,
+every other setting at its default) with the card's agent and with the neural agent on raw
+observations (a minute or more each: it is also the command that pretrains the neural agent where
+the world's card gives it a longer budget, `EnvCard.agent_limits`), plus the card's agent trained
+as long as the neural one where that differs (the "Features vs raw observations" page trains both
+for the same steps), and writes them as saved runs
 (gmg.storage: run.json and agent.npz, no pickle) to `gmg/bundled/<env>/<parameter>-<value>/`,
 each with its evaluation as recorded (`rollouts.npz`: per-step events, rewards and goal
 likelihoods of every evaluation episode, and the frames of the app's recorded episodes). A
@@ -35,7 +37,7 @@ from .experiment import RECORDED_EPISODES, SPLITS, RunResult
 from .jobs import EXPERIMENT_RUNNER, run_parallel
 from .rollout import Rollout
 from .storage import StorageError, load_trained, run_experiment, save_run
-from .train import Experiment
+from .train import Experiment, default_limits
 
 log = logging.getLogger(__name__)
 
@@ -45,26 +47,34 @@ ROLLOUTS = "rollouts.npz"
 
 
 def preset_experiments(overrides: dict | None = None) -> list[Experiment]:
-    """Every episodic world's failure and cure (its card's contrast) at seed 0 with the card's agent, and the
-    raw-observation learner with the defaults (the failure setting: the "Features vs raw observations"
-    page); `overrides` (parameter -> raw value, e.g. a shorter training) apply to every run."""
+    """Every episodic world's failure and cure (its card's contrast) at seed 0 with the card's agent and with
+    the raw-observation learner (the preset page with either agent, the "Features vs raw observations" page),
+    trained as long as each needs in that world; `overrides` (parameter -> raw value, e.g. a shorter
+    training) apply to every run."""
     runs = []
     for env_name, env_cls in ENVS.items():
         if env_cls.card.contrast is None:
             continue
         parameter, values = env_cls.card.contrast
-        runs += [Experiment.build(env_name, env_cls.card.agent, SEED, {**(overrides or {}), parameter: value})
-                 for value in values]
-        runs.append(Experiment.build(env_name, RAW_LEARNER, SEED, dict(overrides or {})))
+        runs += [Experiment.build(env_name, agent, SEED, {**(overrides or {}), parameter: value})
+                 for agent in (env_cls.card.agent, RAW_LEARNER) for value in values]
+        # the features-vs-raw page trains the card's agent beside the neural one for as long (the neural
+        # agent's budget may be longer); its neural run is the failure's
+        steps = Experiment.build(env_name, RAW_LEARNER, SEED, dict(overrides or {})).limits.train_steps
+        beside = Experiment.build(env_name, env_cls.card.agent, SEED, {"train_steps": steps, **(overrides or {})})
+        runs += [beside] if beside not in runs else []
     return runs
 
 
 def run_folder_name(experiment: Experiment) -> str:
     """'monster/train_episode_length-25': the world, then the preset parameter and its value (prefixed by the
-    agent's name when it is not the card's: 'monster/neural-train_episode_length-25')."""
+    agent's name when it is not the card's: 'monster/neural-train_episode_length-25'; followed by the training
+    steps when they are not the agent's default there: 'monster/train_episode_length-25-800000-steps')."""
     parameter, _ = ENVS[experiment.env_name].card.contrast
     agent = "" if experiment.agent_name == ENVS[experiment.env_name].card.agent else f"{experiment.agent_name}-"
-    return f"{experiment.env_name}/{agent}{parameter}-{experiment.config_dict()[parameter]}"
+    steps = experiment.limits.train_steps
+    budget = "" if steps == default_limits(experiment.env_name, experiment.agent_name).train_steps else f"-{steps}-steps"
+    return f"{experiment.env_name}/{agent}{parameter}-{experiment.config_dict()[parameter]}{budget}"
 
 
 def write_bundle(folder: Path, experiments: list[Experiment], workers: int = 1,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -14,7 +14,7 @@ from .agents import AGENTS
 from .agents.base import observe
 from .curriculum import CURRICULA, SCORES, LevelReplay
 from .envs import ENVS
-from .params import ParamError, clip, param, with_overrides
+from .params import ParamError, clip, describe, param, with_overrides
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,14 @@ class RunLimits:
     )
 
 
+def default_limits(env_name: str, agent_name: str) -> RunLimits:
+    """RunLimits' defaults with what the world's card says the agent needs there (`EnvCard.agent_limits`),
+    each kept within the maximum in force on this server (GMG_CAPS may lower it below the card's budget)."""
+    maxima = {row["name"]: row["high"] for row in describe(RunLimits)}
+    needs = ENVS[env_name].card.agent_limits.get(agent_name, {})
+    return with_overrides(RunLimits(), {name: min(value, maxima[name]) for name, value in needs.items()})
+
+
 MAX_SEED = 2**31 - 1  # the one cap on seeds, shared by the CLI and the UI
 SHOWN_LEVELS = 6  # curriculum=plr: the most replayed levels a run keeps to show
 
@@ -58,7 +66,7 @@ class Experiment:
     seed: int = 0
     env_config: object = None
     agent_config: object = None
-    limits: RunLimits = field(default_factory=RunLimits)
+    limits: RunLimits = None  # None: `default_limits` of this world and agent
 
     def __post_init__(self):
         if not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
@@ -71,6 +79,8 @@ class Experiment:
             object.__setattr__(self, "env_config", ENVS[self.env_name].Config())
         if self.agent_config is None:
             object.__setattr__(self, "agent_config", AGENTS[self.agent_name].Config())
+        if self.limits is None:
+            object.__setattr__(self, "limits", default_limits(self.env_name, self.agent_name))
 
     @classmethod
     def build(cls, env_name="monster", agent_name="linear_q", seed=0, overrides: dict | None = None) -> "Experiment":

@@ -5,6 +5,7 @@ pursue the same proxy?"""
 import streamlit as st
 
 from gmg import ui
+from gmg.agents import RAW_LEARNER
 
 PAGE = "raw"
 NOTICE = (
@@ -14,7 +15,7 @@ NOTICE = (
 
 ui.init_state()
 ui.navigation_links()
-settings = ui.sidebar_settings(PAGE, fix_agent=True)
+settings = ui.sidebar_settings(PAGE, fix_agent=True, budget_agent=RAW_LEARNER)
 st.title("Hand-made features vs raw observations")
 ui.side_by_side_page(PAGE, settings.env_name,
                      lambda include_random: ui.representation_experiments(settings, include_random),

@@ -199,6 +199,21 @@ def test_features_vs_raw_trains_the_linear_and_the_neural_agent_on_the_same_sett
     assert any("told nothing about goals" in m.value for m in at.markdown)
 
 
+def test_the_run_length_defaults_to_what_the_agent_needs_in_the_world():
+    # Monster's card gives the neural agent 800k steps (RunLimits' 400k for the others); the seed page trains on a click
+    at = open_page("pages/seeds.py", env="monster")
+    steps = lambda: at.sidebar.number_input(key="train_steps").value  # noqa: E731
+    assert steps() == 400_000
+    at.sidebar.selectbox(key="agent").set_value("neural").run()
+    assert steps() == 800_000 and at.query_params.get("train_steps") is None  # a default: not in the link
+    at.sidebar.number_input(key="train_steps").set_value(100_000).run()
+    at.sidebar.selectbox(key="agent").set_value("linear_q").run()
+    assert steps() == 100_000  # a length the visitor chose stays
+    # the features-vs-raw page trains both learners as long as the neural agent needs
+    raw = open_page("pages/raw.py", env="monster")
+    assert raw.sidebar.number_input(key="train_steps").value == 800_000
+
+
 def test_a_time_clicked_on_the_goal_plot_opens_the_maps_and_the_policy_field_there(fast_overrides):
     """A click on a posterior's time (the browser's part is a Plotly selection) sets the page's shown step."""
     at = wait_for_training(open_page("pages/compare.py", **fast_overrides))

@@ -40,13 +40,15 @@ def test_a_bundled_run_reads_back_as_its_stored_summary_and_evaluates_again_to_t
 
 
 def test_a_bundled_agent_is_what_training_its_settings_gives():
-    """Training is a function of the experiment: retraining one bundled preset (the quickest) gives its agent."""
+    """Training is a function of the experiment: retraining one bundled preset (the quickest) gives its agent,
+    up to the last bits: numpy's sums round differently on other processors (seen: the bundle of one machine
+    retrained on another differed by 2e-16 in a weight of about 2; the same machine gives the same bits)."""
     experiment = min(preset_experiments(), key=lambda e: e.env_name != "keys")
     stored = np.load(bundled_folders()[experiment] / "agent.npz", allow_pickle=False)
     trained = train(experiment).agent.params
     assert set(stored.files) == set(trained), REGENERATE
     for name, value in trained.items():
-        assert np.array_equal(stored[name], value), REGENERATE
+        np.testing.assert_allclose(value, stored[name], rtol=1e-9, atol=1e-12, err_msg=REGENERATE)
 
 
 WALL_CLOCK = ("saved_at", "train_seconds")  # a run's date and training time differ between two runs
@@ -70,7 +72,8 @@ def test_the_bundle_command_reproduces_its_files(tmp_path, capsys):
     written = capsys.readouterr().out
     first_files = files(tmp_path / "first")
     assert first_files == files(tmp_path / "second")
-    assert len(first_files) == 3 * len(preset_experiments())  # run.json, agent.npz, rollouts.npz
+    # run.json, agent.npz, rollouts.npz per run (at one budget for every agent, no run beside the neural one)
+    assert len(first_files) == 3 * len(preset_experiments({"train_steps": 4096, "eval_episodes": 8}))
     for path in first_files:
         first, second = tmp_path / "first" / path, tmp_path / "second" / path
         if path.suffix == ".json":

@@ -82,6 +82,18 @@ def test_sweep_and_seed_counts_are_capped(capped):
     assert len(seeds.experiments_for(Experiment(), 50)) == 50
 
 
+def test_a_worlds_budget_for_an_agent_is_its_default_within_the_caps(monkeypatch):
+    # the neural agent needs longer on Monster (its card's agent_limits); the linear agent keeps RunLimits'
+    assert Experiment.build("monster", "neural").limits.train_steps == 800_000
+    assert Experiment("monster", "neural").limits.train_steps == 800_000
+    assert Experiment.build("monster", "linear_q").limits.train_steps == RunLimits().train_steps == 400_000
+    assert Experiment.build("coin", "neural").limits.train_steps == 400_000
+    assert Experiment.build("monster", "neural", 0, {"train_steps": 1000}).limits.train_steps == 1000
+    # a server that caps training below a world's budget still builds the default run, at the cap
+    monkeypatch.setenv(caps.ENV_VAR, "train_steps=600000")
+    assert Experiment.build("monster", "neural").limits.train_steps == 600_000
+
+
 def test_every_cap_at_its_lowest_keeps_every_default_valid(monkeypatch):
     """The lowest cap allowed is the largest default: every default configuration still builds."""
     lowest = {name: max(default for _, _, default, _ in owners) for name, owners in caps.cappable().items()}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gmg.agents.neural import NeuralAgent, log_softmax, mlp_backward, mlp_forward, mlp_init
+from gmg.agents.neural import NeuralAgent, NeuralConfig, log_softmax, mlp_backward, mlp_forward, mlp_init
 from gmg.envs import ENVS
 from gmg.experiment import run, summary
 from gmg.train import Experiment, train
@@ -73,6 +73,20 @@ def test_crop_is_centred_on_the_agent():
         for i in range(size):
             for j in range(size):
                 assert walls[b, size - 1 + i - r, size - 1 + j - c] == grid[i, j]
+
+
+def test_the_grid_view_lays_the_grid_out_as_it_is():
+    # the ablation's representation: same channels, row and column, no centring on the agent
+    env = ENVS["maze"]()
+    agent = NeuralAgent(env, NeuralConfig(view="grid"), rng=np.random.default_rng(0))
+    state = env.reset(np.random.default_rng(0), 5)
+    obs = env.raw_observation(state)
+    x = agent.encode(obs)
+    size = state.size
+    channels = obs["grid"].shape[1] - 1
+    assert x.shape[1] == channels * size * size + 2 * size + obs["scalars"].shape[1]
+    assert np.array_equal(x[:, : channels * size * size], obs["grid"][:, 1:].reshape(5, -1))
+    assert np.array_equal(x[:, channels * size * size + state.agent[:, 0]].diagonal(), np.ones(5))
 
 
 def test_a_saved_neural_run_reloads_as_the_same_run(tmp_path):

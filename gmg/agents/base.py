@@ -39,6 +39,9 @@ class Agent:
     Config = None
     learns = True
     observation = "features"  # what it reads: "features" (env.observe) or "raw" (env.raw_observation)
+    # the agent's own representation choice for the ablation "same training, another representation":
+    # (parameter, (as designed, ablated)); None: the world's card names it (EnvCard.representation)
+    representation: tuple[str, tuple] | None = None
 
     def __init__(self, env, config=None, rng: np.random.Generator | None = None):
         # rng: for agents whose parameters start random (networks); zero-initialised ones ignore it

@@ -73,6 +73,11 @@ class NeuralConfig:
     novelty_floor: float = param(
         0.0, "the novelty bonus falls from novelty_bonus to this over explore_share, then stays", 0.0, 10.0
     )
+    view: str = param(
+        "egocentric", "how the grid is laid out for the network: egocentric, cropped around the agent (the same "
+        "input means the same thing wherever the agent stands); grid, as the world is (the ablation: same "
+        "training, another representation)", choices=("egocentric", "grid"),
+    )
 
 
 # ------------------------------------------------------------------ numpy MLP (float32)
@@ -174,6 +179,7 @@ class NeuralAgent(Agent):
     title = "Neural network on raw observations (PPO)"
     Config = NeuralConfig
     observation = "raw"
+    representation = ("view", ("egocentric", "grid"))
 
     def __init__(self, env, config=None, rng=None):
         super().__init__(env, config, rng)
@@ -200,22 +206,27 @@ class NeuralAgent(Agent):
 
     # -------------------------------------------------------------- observation
     def encode(self, obs: dict) -> np.ndarray:
-        """(B, D) float32: the grid around the agent (side 2H-1, agent channel left out), one-hot row and column, scalars."""
+        """(B, D) float32: the grid around the agent (side 2H-1; with view="grid", the grid as it is), agent channel
+        left out, then one-hot row and column, scalars."""
         return self._encode(obs)[0]
 
     def _encode(self, obs: dict) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
         """The encoding, dense (B, D) and as `sparse_rows` gives it, built from the grid's nonzero cells."""
         grid, scalars = obs["grid"], obs["scalars"].astype(np.float32)
         n, channels, height, width = grid.shape
-        side_r, side_c = 2 * height - 1, 2 * width - 1
         row, col = agent_cells(grid)
         b, c, r, q = np.nonzero(grid[:, 1:])
+        if self.config.view == "egocentric":  # the crop centred on the agent
+            side_r, side_c = 2 * height - 1, 2 * width - 1
+            cells = (c * side_r + r - row[b] + height - 1) * side_c + q - col[b] + width - 1
+        else:
+            side_r, side_c = height, width
+            cells = (c * height + r) * width + q
         crop_cells = (channels - 1) * side_r * side_c
         every = np.arange(n)
         rows = np.concatenate([b, every, every, np.repeat(every, scalars.shape[1])])
         cols = np.concatenate([
-            (c * side_r + r - row[b] + height - 1) * side_c + q - col[b] + width - 1,  # the crop centred on the agent
-            crop_cells + row, crop_cells + height + col,
+            cells, crop_cells + row, crop_cells + height + col,
             np.tile(crop_cells + height + width + np.arange(scalars.shape[1]), n),
         ])
         vals = np.concatenate([grid[:, 1:][b, c, r, q].astype(np.float32), np.ones(2 * n, np.float32), scalars.ravel()])

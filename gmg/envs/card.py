@@ -51,3 +51,7 @@ class EnvCard:
     # the linear agents' representation choice that decides much of the goal they learn, for the ablation
     # "same training, different representation": (parameter, (as designed, ablated), what changes, in two lines)
     representation: tuple[str, tuple, str] | None = None
+    # run limits an agent needs in this world where they differ from RunLimits' defaults, {agent: {limit: value}}:
+    # the neural agent learns some worlds' effect only with a longer training (docs/neural-learner.md); its
+    # runs with the defaults ship trained (gmg.bundle), so a visitor does not wait for them
+    agent_limits: dict[str, dict] = field(default_factory=dict)

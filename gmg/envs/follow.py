@@ -236,6 +236,9 @@ CARD = EnvCard(
     ),
     goal_metrics={"intended": "correct_visits_per_episode", "proxy": "partner_following"},
     judge_discount=0.99,  # 0.99: every visit of a 50-step episode counts, a correct one sooner a little more
+    # the neural agent follows the anti-expert into wrong visits only once it is competent: at 400k and 800k
+    # steps its test return stays above the random agent's (docs/neural-learner.md)
+    agent_limits={"neural": {"train_steps": 1_200_000}},
     representation=(
         "context_weights", ("per context", "shared"),
         "As designed, a feature's weight may differ while the partner is present or once a visit proved it "

@@ -263,6 +263,9 @@ CARD = EnvCard(
     sweep=("train_episode_length", "25,50,100,200"),
     goal_metrics={"intended": "apples_per_100_after_clear", "proxy": "shields_per_100_after_clear"},
     judge_discount=0.99,  # 0.99: the apples of a 200-step test episode all count, sooner a little more
+    # at 400k steps the neural agent's 25-step vs 200-step shield ratio is 1.3-1.4x; at 800k, 2.2-2.4x on 10 of
+    # 10 seeds (docs/neural-learner.md)
+    agent_limits={"neural": {"train_steps": 800_000}},
     representation=(
         "context_weights", ("per context", "shared"),
         "As designed, a feature's weight may differ while holding a shield or once no monster is alive. With one "

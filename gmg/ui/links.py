@@ -10,7 +10,7 @@ import streamlit as st
 from ..agents import AGENTS
 from ..envs import ENVS
 from ..params import ParamError, clip, describe, parse_value, plain
-from ..train import Experiment, RunLimits
+from ..train import Experiment, default_limits
 from .state import APPLIED, APPLIED_NOW, LIMIT_NAMES, OWNER_KEY, PAGE_LINK_KEYS, add_notice
 
 
@@ -89,11 +89,13 @@ def report_unknown_link_keys(page: str, raw_link: dict, known: set[str] | None =
         add_notice(page, "error", f"Link parameter `{clip(key)}` is not a setting of this explorer and was ignored.")
 
 
-def defaults(env_name: str, agent_name: str, keep: tuple[str, ...] = ()) -> dict:
-    """Widget values for every default of this environment and agent; the names in `keep` are left as they are."""
+def defaults(env_name: str, agent_name: str, keep: tuple[str, ...] = (), budget_agent: str | None = None) -> dict:
+    """Widget values for every default of this environment and agent, the run limits those `budget_agent`
+    (default: the agent) needs in this world (`default_limits`); the names in `keep` are left as they are."""
     values = {"env": env_name, "agent": agent_name, "seed": 0}
-    for cls in (ENVS[env_name].Config, AGENTS[agent_name].Config, RunLimits):
+    for cls in (ENVS[env_name].Config, AGENTS[agent_name].Config):
         values.update({row["name"]: row["default"] for row in describe(cls)})
+    values.update(dataclasses.asdict(default_limits(env_name, budget_agent or agent_name)))
     return {key: value for key, value in values.items() if key not in keep or key not in st.session_state}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -12,7 +13,7 @@ from ..agents import AGENTS, RAW_LEARNER
 from ..envs import ENVS
 from ..params import ParamError, describe
 from ..studies import STUDIES, StudyRun
-from ..train import MAX_SEED, Experiment, RunLimits
+from ..train import MAX_SEED, Experiment, RunLimits, default_limits
 from .state import guide
 from .links import apply_values, bound_widget, defaults, report_unknown_link_keys
 from .state import LIMIT_NAMES, RECORDED_EPISODES, checked
@@ -37,10 +38,13 @@ class Settings:
         return Experiment.build(self.env_name, agent, self.seed, overrides)
 
 
-def sidebar_settings(page: str, fix_contrast: bool = False, fix_agent: bool = False) -> Settings:
+def sidebar_settings(page: str, fix_contrast: bool = False, fix_agent: bool = False,
+                     budget_agent: str | None = None) -> Settings:
     """Draw the settings in the sidebar; with `fix_contrast`, the environment's preset parameter
     (its guide's `contrast`) is set by the page and not shown; with `fix_agent`, the page chooses its
     agents (the card's agent, with its defaults, is the settings' agent) and no agent setting is shown.
+    The run limits default to what `budget_agent` (default: the settings' agent) needs in the world
+    (`default_limits`: the neural agent trains longer on some worlds).
 
     Every widget is bound to a query parameter named by its key. Streamlit silently drops a
     link value a widget cannot take; here the user is told why.
@@ -64,7 +68,9 @@ def sidebar_settings(page: str, fix_contrast: bool = False, fix_agent: bool = Fa
     fixed = (card.contrast[0],) if fix_contrast and card.contrast else ()
     # each parameter with the config that owns it for this world and agent, so a refused link value is
     # explained with this world's range (`size` differs between worlds)
-    groups = {title: [(row, cls) for row in describe(cls) if row["name"] not in fixed]
+    limit_defaults = dataclasses.asdict(default_limits(env_name, budget_agent or agent_name))
+    groups = {title: [({**row, "default": limit_defaults[row["name"]]} if cls is RunLimits else row, cls)
+                      for row in describe(cls) if row["name"] not in fixed]
               for title, cls in (("Environment parameters", ENVS[env_name].Config),
                                  ("Agent parameters", AGENTS[agent_name].Config),
                                  ("Training and evaluation", RunLimits))
@@ -83,7 +89,7 @@ def sidebar_settings(page: str, fix_contrast: bool = False, fix_agent: bool = Fa
                                                           labels=card.parameter_labels)
                                for row, cls in rows})
     bar.button("Reset to defaults", key=f"{page}_reset", on_click=apply_values,
-               args=(defaults(env_name, agent_name),),
+               args=(defaults(env_name, agent_name, budget_agent=budget_agent),),
                help="Every setting back to its default (the link follows).")
     report_unknown_link_keys(page, raw_link)
 
@@ -148,9 +154,13 @@ def _environment_changed() -> None:
 
 
 def _agent_changed() -> None:
-    """Callback of the agent picker: the new agent's defaults (agents share names like `gamma`)."""
-    agent = AGENTS[st.session_state["agent"]]
-    apply_values({"agent": agent.name, **{row["name"]: row["default"] for row in describe(agent.Config)}})
+    """Callback of the agent picker: the new agent's defaults (agents share names like `gamma`), and its
+    training budget in this world if the run's length was a default one (a length the visitor chose stays)."""
+    agent, env_name = AGENTS[st.session_state["agent"]], st.session_state["env"]
+    budgets = {default_limits(env_name, name).train_steps for name in AGENTS}
+    budget = ({"train_steps": default_limits(env_name, agent.name).train_steps}
+              if st.session_state.get("train_steps") in budgets else {})
+    apply_values({"agent": agent.name, **{row["name"]: row["default"] for row in describe(agent.Config)}, **budget})
 
 
 def _param_widget(page: str, container, row: dict, raw_link: dict, config_cls, prefix: str = "",
