@@ -144,7 +144,10 @@ def against_peer(peer_path: str | None, quick: bool) -> None:
     steps, repeats = (128, 3) if quick else (128, 7)
     print()
     print(f"Against jaxgmg (Farrugia-Roberts et al.), steps/s with what an agent reads, {steps} steps per trial, "
-          f"load average {os.getloadavg()[0]:.1f}:")
+          f"load average {os.getloadavg()[0]:.1f}.")
+    print("  gmg: its per-step API, one `env.step` and one observation call (raw or features) per batched step, as "
+          "the trainer and the evaluation call them (no multi-step path); jaxgmg: one jitted lax.scan of all the "
+          "steps of a trial (its own speed test)")
     peer = peer_rates(peer_path, steps, repeats)
     if isinstance(peer, str):
         print(f"  {peer}")
