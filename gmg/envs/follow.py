@@ -690,7 +690,7 @@ def follow_features(agent, tiles, partner, partner_present, partner_last, partne
                 feats[b, a, 9] = from_stay - to_partner
         _toward_row(feats, b, 10, 11, distances, moves, before)
         context[b, 0], context[b, 1], context[b, 2], context[b, 3] = 1.0, partner_present[b], verified >= 0, disproved[b]
-        for c in range(n_contexts):  # element by element: a slice assignment costs more than the rest of a row
+        for c in range(n_contexts):  # element by element: a slice assignment costs about 0.2 us (keys_features)
             state_features[b, c] = context[b, c]
         state_features[b, n_contexts], state_features[b, n_contexts + 1] = last_correct[b], last < 0
     return feats, context, state_features
