@@ -13,19 +13,21 @@ import threading
 import numpy as np
 
 from . import compiled
+from .agents.explore_q import ExploreQAgent
 from .envs import ENVS
 from .studies import StudyRun, run_study
 
 
 def warm_up() -> None:
-    """Reset, step and observe every registered world, and run a short Tree study, on the compiled path."""
+    """Reset, step and observe every registered world, value its features with explore_q's novelty bonus, and
+    run a short Tree study, on the compiled path."""
     if not compiled.ENABLED:
         return
     for world in ENVS.values():
         env = world()
         state = env.reset(np.random.default_rng(0), 2, "train")
         state = env.step(state, np.zeros(2, dtype=np.int64)).state
-        env.observe(state)
+        ExploreQAgent(env).novelty(env.observe(state))
         env.raw_observation(state)
     run_study(StudyRun.build("tree", 0, {"train_steps": 1000}))
 

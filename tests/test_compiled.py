@@ -142,3 +142,20 @@ def test_tree_random_walk_matches(monkeypatch):
     config = TREE_CONFIGS[1]
     numpy_run, compiled_run = both_paths(monkeypatch, lambda: tree_study.random_walk.__wrapped__(config))
     assert_same(numpy_run, compiled_run)
+
+
+@pytest.mark.parametrize(("name", "agent", "settings"), [
+    ("keys", "explore_q", {"context_weights": "shared"}),
+    ("follow", "explore_q", {"curriculum": "plr", "replay_prob": 0.8}),
+    ("monster", "linear_q", {"curriculum": "plr"}),
+])
+def test_other_agents_weights_match(monkeypatch, name, agent, settings):
+    """The agents' compiled part (explore_q's novelty bonus) away from the defaults: other worlds, shared context
+    weights, a curriculum whose rows learn only in part."""
+    experiment = Experiment.build(name, agent, 2, {"train_steps": 15_000, "n_envs": 64, **settings})
+
+    def learned():
+        return train(experiment).agent.params
+
+    numpy_run, compiled_run = both_paths(monkeypatch, learned)
+    assert_same(numpy_run, compiled_run)

@@ -53,7 +53,7 @@ from ..keys import uniforms
 from ..params import ParamError, param
 from .base import paint
 from .card import EnvCard
-from .levels import ENEMY_AND_LAVA, LevelEnv, LevelState
+from .levels import DIED, ENEMY_AND_LAVA, LevelEnv, LevelState
 
 # purposes of counter-based draws at reset (see gmg.keys)
 _COLUMNS, _ENEMY, _COIN_SHARE, _COIN_CELL = range(200, 204)
@@ -159,6 +159,7 @@ class CoinEnv(LevelEnv):
     }
     hazard_names = ("lava", "enemy")
     hazard_rules = ENEMY_AND_LAVA
+    hazard_slots = {"death": DIED}
     end_terminates = True
 
     @staticmethod
@@ -221,9 +222,6 @@ class CoinEnv(LevelEnv):
         died = s.lava[np.arange(len(s.t)), grid.flat(s.agent, size)] | met
         ev["death"] += died
         return died
-
-    def _hazard_events(self, ev: dict, died: np.ndarray, there: np.ndarray, toward: np.ndarray) -> None:
-        ev["death"] += died
 
     def cost_weights(self) -> dict[str, tuple[float, float]]:
         return {"death": (-self.config.death_penalty, 0.0)}

@@ -35,6 +35,10 @@ from .base import EpisodicEnv, paint
 
 FAR = 10_000  # distance of an unreachable cell
 NO_HAZARDS, ENEMY_AND_LAVA, DECISION_SQUARE = range(3)  # a world's `hazard_rules` (the compiled step's)
+# the rows of the compiled step's per-row counts (`level_step`): got the object, arrived at the target (the first
+# time), died, goals apart, a step taken, left the decision square the first time (and toward the object), the
+# object off the shortest way from the start to the target; a world reports the ones it names (`hazard_slots`)
+GOT, ARRIVED, DIED, APART, STEPPED, DECIDED, DECIDED_TOWARD, OFF_ROUTE = range(8)
 WALL_COLOUR, LAVA_COLOUR = "#555555", "#e8743b"
 
 
@@ -97,14 +101,15 @@ def level_features(walls, lava, agent, obj, obj_dist, end_dist, enemy, enemy_dir
 
 
 @compiled.kernel
-def level_step(walls, lava, agent, obj, obj_dist, enemy, enemy_dir, decision, decided, reached, actions, move_table,
-               size, target, end_terminates, hazard_rules):
+def level_step(walls, lava, agent, obj, obj_dist, end_dist, enemy, enemy_dir, decision, decided, reached, t, actions,
+               move_table, size, start, target, end_terminates, hazard_rules, reward_slots, reward_weights):
     """`LevelEnv.step_env` compiled with its subclass's `_hazards` (`hazard_rules`), in place on the (copied)
-    state's arrays -> per row: got the object, arrived at the target, died, goals apart, left the decision
-    square the first time, and toward the object, as int64; and terminated."""
+    state's arrays -> the counts (one row per slot GOT..OFF_ROUTE: one array to hand back, not one per count),
+    the reward (the sum of reward_weights[j] * counts[reward_slots[j]], in the numpy code's order) and
+    `terminated`."""
     n = len(agent)
-    got, arrived, died = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64)
-    apart, there, toward = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64)
+    counts = np.zeros((OFF_ROUTE + 1, n), np.int64)
+    reward = np.empty(n)
     terminated = np.zeros(n, np.bool_)
     for b in range(n):
         prev = agent[b, 0] * size + agent[b, 1]
@@ -112,7 +117,9 @@ def level_step(walls, lava, agent, obj, obj_dist, enemy, enemy_dir, decision, de
         if walls[b, cell]:
             cell = prev
         agent[b, 0], agent[b, 1] = cell // size, cell % size
-        apart[b] = obj[b, 0] != target[0] or obj[b, 1] != target[1]
+        counts[APART, b] = obj[b, 0] != target[0] or obj[b, 1] != target[1]
+        counts[STEPPED, b] = 1
+        died = False
         if hazard_rules == ENEMY_AND_LAVA:  # CoinEnv._hazards: the enemy moves (turning at the edges), then meets
             before_row, direction = enemy[b, 0], enemy_dir[b]
             if not 0 <= enemy[b, 0] + direction < size:
@@ -121,18 +128,47 @@ def level_step(walls, lava, agent, obj, obj_dist, enemy, enemy_dir, decision, de
             enemy_dir[b] = direction
             on_agent = enemy[b, 0] == agent[b, 0] and enemy[b, 1] == agent[b, 1]
             swapped = before_row * size + enemy[b, 1] == cell and enemy[b, 0] * size + enemy[b, 1] == prev
-            died[b] = lava[b, cell] or (direction != 0 and (on_agent or swapped))
+            died = lava[b, cell] or (direction != 0 and (on_agent or swapped))
         elif hazard_rules == DECISION_SQUARE:  # MazeEnv._hazards: the first move from the decision square
-            there[b] = not decided[b] and prev == decision[b]
-            toward[b] = obj_dist[b, cell] < obj_dist[b, prev]
-            decided[b] |= there[b]
+            there = not decided[b] and prev == decision[b]
+            counts[DECIDED, b] = there
+            counts[DECIDED_TOWARD, b] = there and obj_dist[b, cell] < obj_dist[b, prev]
+            decided[b] |= there
+            counts[OFF_ROUTE, b] = obj_dist[b, start] + end_dist[b, obj[b, 0] * size + obj[b, 1]] > end_dist[b, start]
         at_object = agent[b, 0] == obj[b, 0] and agent[b, 1] == obj[b, 1]
         at_target = agent[b, 0] == target[0] and agent[b, 1] == target[1]
-        got[b] = at_object and not died[b]
-        arrived[b] = at_target and not reached[b] and not died[b]  # the first arrival, with or without the object
-        reached[b] |= arrived[b]
-        terminated[b] = got[b] or died[b] or (arrived[b] and end_terminates)
-    return got, arrived, died, apart, there, toward, terminated
+        got = at_object and not died
+        arrived = at_target and not reached[b] and not died  # the first arrival, with or without the object
+        counts[GOT, b], counts[ARRIVED, b], counts[DIED, b] = got, arrived, died
+        reached[b] |= arrived
+        terminated[b] = got or died or (arrived and end_terminates)
+        reward[b] = 0.0
+        for j in range(len(reward_slots)):
+            reward[b] += reward_weights[j] * counts[reward_slots[j], b]
+        t[b] += 1
+    return counts, reward, terminated
+
+
+@compiled.kernel
+def level_raw(walls, lava, agent, obj, enemy, enemy_dir, target, n_channels, size, hazard_rules):
+    """`LevelEnv.raw_observation`'s grid compiled, with CoinEnv's `_raw_extra` (hazard_rules ENEMY_AND_LAVA): the
+    same cells painted, in one call."""
+    n = len(agent)
+    out = np.zeros((n, n_channels, size, size), np.float32)
+    for b in range(n):
+        out[b, 0, agent[b, 0], agent[b, 1]] = 1.0
+        for row in range(size):
+            for col in range(size):
+                out[b, 1, row, col] = walls[b, row * size + col]
+                if hazard_rules == ENEMY_AND_LAVA:
+                    out[b, 3, row, col] = lava[b, row * size + col]
+        if agent[b, 0] != obj[b, 0] or agent[b, 1] != obj[b, 1]:
+            out[b, 2, obj[b, 0], obj[b, 1]] = 1.0
+        if hazard_rules == ENEMY_AND_LAVA:
+            if enemy_dir[b] != 0:
+                out[b, 4 if enemy_dir[b] > 0 else 5, enemy[b, 0], enemy[b, 1]] = 1.0
+            out[b, 6, target[0], target[1]] = 1.0
+    return out
 
 
 @compiled.kernel
@@ -200,6 +236,7 @@ class LevelEnv(EpisodicEnv):
         super().__init__(config)
         c = self.config
         self.target = self.target_cell(c.size)
+        self.start_flat = grid.flat(self.start_cell(c.size), c.size)  # the compiled step reads it
         self.feature_names = tuple(
             f"closer to {self.object_name} (in region {r + 1}, {c_ + 1})"
             for r in range(c.object_tiles) for c_ in range(c.object_tiles)
@@ -207,6 +244,13 @@ class LevelEnv(EpisodicEnv):
         regions = tuple(f"{self.object_name} in region {r + 1}, {c_ + 1}"
                         for r in range(c.object_tiles) for c_ in range(c.object_tiles))
         self.context_names = self.state_feature_names = ("always",) + regions
+        # the compiled step's counts (`level_step`'s rows) under this world's event names, in the numpy code's order,
+        # and its reward as (row, weight) pairs in `reward_weights`' order (the config is frozen: computed once)
+        slots = {self.object_name: GOT, self.target_name: ARRIVED, "apart": APART, **self.hazard_slots}
+        self.count_slots = {name: slots[name] for name in self.events + self.step_counts}
+        weights = self.reward_weights()
+        self.reward_slots = np.array([slots[name] for name in weights], dtype=np.int64)
+        self.reward_weight_values = np.array([weight for weight, _ in weights.values()])
 
     # ---------------------------------------------------------------- reset
     def reset_from_keys(self, keys: np.ndarray, split: str = "train") -> LevelState:
@@ -258,17 +302,11 @@ class LevelEnv(EpisodicEnv):
         s = state.copy()
         n, size = len(s.t), s.size
         if compiled.ENABLED:
-            ev = {name: np.zeros(n, dtype=np.int64) for name in self.events + self.step_counts}
-            got, arrived, died, ev["apart"], there, toward, terminated = level_step(
-                s.walls, s.lava, s.agent, s.obj, s.obj_dist, s.enemy, s.enemy_dir, s.decision, s.decided, s.reached,
-                np.asarray(actions, np.int64), grid.move_table(size, size), size, self.target, self.end_terminates,
-                self.hazard_rules)
-            ev[self.object_name] += got
-            ev[self.target_name] += arrived
-            self._hazard_events(ev, died, there, toward)
-            s.t += 1
-            reward = sum(weight * ev[name] for name, (weight, _) in self.reward_weights().items())
-            return s, reward, ev, terminated
+            counts, reward, terminated = level_step(
+                s.walls, s.lava, s.agent, s.obj, s.obj_dist, s.end_dist, s.enemy, s.enemy_dir, s.decision, s.decided,
+                s.reached, s.t, np.asarray(actions, np.int64), grid.move_table(size, size), size, self.start_flat,
+                self.target, self.end_terminates, self.hazard_rules, self.reward_slots, self.reward_weight_values)
+            return s, reward, {name: counts[slot] for name, slot in self.count_slots.items()}, terminated
         rows = np.arange(n)
         prev = s.agent
         moved = grid.move(prev, actions, size, size)
@@ -292,10 +330,8 @@ class LevelEnv(EpisodicEnv):
 
     hazard_rules = NO_HAZARDS
     """Which of `_hazards`' rules the compiled step (`level_step`) applies: ENEMY_AND_LAVA or DECISION_SQUARE."""
-
-    def _hazard_events(self, ev: dict, died: np.ndarray, there: np.ndarray, toward: np.ndarray) -> None:
-        """Count what `_hazards` counts, from the compiled step's per-row flags (died; the agent left the
-        decision square the first time, and toward the object)."""
+    hazard_slots: dict[str, int] = {}
+    """The counts `_hazards` adds, by name -> the compiled step's row for each (DIED, STEPPED, ...)."""
 
     def reward_weights(self) -> dict[str, tuple[float, float]]:
         """The specified reward as event -> (weight, standard deviation 0) (gmg.diagnose's counterfactual)."""
@@ -326,6 +362,10 @@ class LevelEnv(EpisodicEnv):
     def raw_observation(self, state: LevelState) -> dict[str, np.ndarray]:
         """One-hot cells of the agent, the walls and the object (and what `_raw_extra` adds); no scalars."""
         size, n = state.size, len(state.t)
+        if compiled.ENABLED:
+            out = level_raw(state.walls, state.lava, state.agent, state.obj, state.enemy, state.enemy_dir, self.target,
+                            len(self.raw_channels), size, self.hazard_rules)
+            return {"grid": out, "scalars": np.zeros((n, 0), dtype=np.float32)}
         out = self._raw_grid(state, size)
         out[:, 1] = state.walls.reshape(n, size, size)
         paint(out, 2, state.obj[:, None], ~(state.agent == state.obj).all(1)[:, None])

@@ -52,7 +52,7 @@ from .. import compiled, grid
 from ..keys import uniforms
 from ..params import ParamError, param
 from .card import EnvCard
-from .levels import DECISION_SQUARE, LevelEnv, LevelState, bfs_distances
+from .levels import DECIDED, DECIDED_TOWARD, DECISION_SQUARE, OFF_ROUTE, STEPPED, LevelEnv, LevelState, bfs_distances
 
 _EDGES, _SHARE, _CELL = range(300, 303)
 
@@ -258,13 +258,6 @@ class MazeEnv(LevelEnv):
         square = np.where(on_both, from_start, -1).argmax(1)
         return np.where((square == obj) | (square == corner), -1, square)
 
-    def step_env(self, state: LevelState, actions: np.ndarray):
-        """The level's rules (LevelEnv.step_env, compiled or not), and whether the cheese lies off the way to the
-        corner: a property of the maze, counted every step so each episode's first step records it."""
-        s, reward, ev, terminated = super().step_env(state, actions)
-        ev["off_route"] += self.cheese_off_route(s)
-        return s, reward, ev, terminated
-
     def cheese_off_route(self, state: LevelState) -> np.ndarray:
         """(B,) the cheese is not on the shortest way from the start to the corner: the two goals lead to
         different places (the corner first, or a turn at the decision square)."""
@@ -274,10 +267,12 @@ class MazeEnv(LevelEnv):
         return state.obj_dist[:, start] + state.end_dist[rows, cheese] > state.end_dist[:, start]
 
     def _hazards(self, s: LevelState, prev: np.ndarray, ev: dict) -> np.ndarray:
-        """No hazards; counts the step (it costs), and records the move made from the decision square, the
-        first time the agent stands there."""
+        """No hazards; counts the step (it costs), records the move made from the decision square, the
+        first time the agent stands there, and whether the cheese lies off the way to the corner (a property
+        of the maze, counted every step so each episode's first step records it)."""
         size = s.size
         ev["step"] += 1
+        ev["off_route"] += self.cheese_off_route(s)
         there = ~s.decided & (grid.flat(prev, size) == s.decision)
         rows = np.arange(len(s.t))
         toward = s.obj_dist[rows, grid.flat(s.agent, size)] < s.obj_dist[rows, grid.flat(prev, size)]
@@ -287,11 +282,8 @@ class MazeEnv(LevelEnv):
         return np.zeros(len(s.t), dtype=bool)
 
     hazard_rules = DECISION_SQUARE
-
-    def _hazard_events(self, ev: dict, died: np.ndarray, there: np.ndarray, toward: np.ndarray) -> None:
-        ev["step"] += 1
-        ev["decision"] += there
-        ev["decision_to_cheese"] += there & toward
+    hazard_slots = {"step": STEPPED, "decision": DECIDED, "decision_to_cheese": DECIDED_TOWARD,
+                    "off_route": OFF_ROUTE}
 
     def cost_weights(self) -> dict[str, tuple[float, float]]:
         return {"step": (-self.config.step_cost, 0.0)}
