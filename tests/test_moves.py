@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from helpers import open_page
 
-from gmg.bundle import bundled_run, preset_experiments
+from gmg.bundle import SEED, bundled_run
+from gmg.train import Experiment
 from gmg.envs import ENVS
 from gmg.probe import policy_field
 from gmg.rollout import play
@@ -60,10 +61,8 @@ def test_moves_read_from_a_link_and_written_back():
 
 
 def replay(name, parameter_value, moves):
-    knob = ENVS[name].card.contrast[0]
-    [experiment] = [e for e in preset_experiments() if e.env_name == name and e.config_dict()[knob] == parameter_value
-                    and e.agent_name == ENVS[name].card.agent]
-    result = bundled_run(experiment)
+    card = ENVS[name].card
+    result = bundled_run(Experiment.build(name, card.agent, SEED, {card.contrast[0]: parameter_value}))
     env, agent = result.env, result.trained.agent
     state = result.rollouts["test"].frames[0].rows(slice(0, 1))
     for source, target in moves:
