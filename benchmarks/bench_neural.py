@@ -7,8 +7,8 @@ failure setting against its cure, with training seconds and environment steps pe
 
 Each run goes through gmg.experiment.run (the path of `python -m gmg experiment ENV --agent neural`),
 one at a time, with the training budget the world's card gives the neural agent (`EnvCard.agent_limits`:
-400k steps unless it says more) unless --steps says otherwise. The checks are issue 15's table ("The effect, learned"); the random agent is the floor
-where a check needs it. It prints numbers and asserts nothing (docs/neural-learner.md records them).
+400k steps unless it says more) unless --steps says otherwise. The checks are issue 15's table ("The
+effect, learned"); the random agent is the floor where a check needs it. It prints numbers and asserts nothing (docs/neural-learner.md records them).
 """
 
 from __future__ import annotations

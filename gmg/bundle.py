@@ -51,17 +51,18 @@ def preset_experiments(overrides: dict | None = None) -> list[Experiment]:
     the raw-observation learner (the preset page with either agent, the "Features vs raw observations" page),
     trained as long as each needs in that world; `overrides` (parameter -> raw value, e.g. a shorter
     training) apply to every run."""
+    overrides = overrides or {}
     runs = []
     for env_name, env_cls in ENVS.items():
         if env_cls.card.contrast is None:
             continue
         parameter, values = env_cls.card.contrast
-        runs += [Experiment.build(env_name, agent, SEED, {**(overrides or {}), parameter: value})
+        runs += [Experiment.build(env_name, agent, SEED, {**overrides, parameter: value})
                  for agent in (env_cls.card.agent, RAW_LEARNER) for value in values]
         # the features-vs-raw page trains the card's agent beside the neural one for as long (the neural
         # agent's budget may be longer); its neural run is the failure's
-        steps = Experiment.build(env_name, RAW_LEARNER, SEED, dict(overrides or {})).limits.train_steps
-        beside = Experiment.build(env_name, env_cls.card.agent, SEED, {"train_steps": steps, **(overrides or {})})
+        steps = Experiment.build(env_name, RAW_LEARNER, SEED, overrides).limits.train_steps
+        beside = Experiment.build(env_name, env_cls.card.agent, SEED, {"train_steps": steps, **overrides})
         runs += [beside] if beside not in runs else []
     return runs
 
