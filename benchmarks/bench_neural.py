@@ -4,6 +4,7 @@ failure setting against its cure, with training seconds and environment steps pe
     python benchmarks/bench_neural.py                       # 10 seeds, every world (~0.5-1.5 min per agent)
     python benchmarks/bench_neural.py --quick               # 2 seeds
     python benchmarks/bench_neural.py --worlds coin,maze --steps 300000
+    python benchmarks/bench_neural.py --set memory=last_move   # the neural agent with other settings
 
 Each run goes through gmg.experiment.run (the path of `python -m gmg experiment ENV --agent neural`),
 one at a time, with the training budget the world's card gives the neural agent (`EnvCard.agent_limits`:
@@ -15,10 +16,13 @@ from __future__ import annotations
 
 from common import exit_with, machine_line, seeds_arguments  # noqa: I001  (sets BLAS threads first)
 
+import argparse  # noqa: E402
 import statistics  # noqa: E402
+import sys  # noqa: E402
 
 from gmg.envs import maze  # noqa: E402
 from gmg.experiment import run, summary  # noqa: E402
+from gmg.params import ParamError  # noqa: E402
 from gmg.train import Experiment, default_limits  # noqa: E402
 
 
@@ -107,10 +111,10 @@ WORLDS = {
 }
 
 
-def measure(world: str, seed: int, steps: int | None) -> dict:
+def measure(world: str, seed: int, steps: int | None, neural_settings: dict) -> dict:
     out = {}
     for label, (agent, overrides) in WORLDS[world][0].items():
-        extra = {"train_steps": steps} if agent == "neural" and steps else {}
+        extra = {**neural_settings, **({"train_steps": steps} if steps else {})} if agent == "neural" else {}
         result = run(Experiment.build(world, agent, seed, {**overrides, **extra}), record=0)
         s = summary(result)
         out[label] = {split: part["metrics"] for split, part in s["splits"].items()}
@@ -123,17 +127,18 @@ def fmt(value) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
-def bench_world(world: str, seeds: list[int], steps: int | None) -> None:
+def bench_world(world: str, seeds: list[int], steps: int | None, neural_settings: dict) -> None:
     variants, columns, checks = WORLDS[world]
     learned = [label for label, (agent, _) in variants.items() if agent == "neural"]
     budget = steps or default_limits(world, "neural").train_steps
     print(f"\n== {world}: neural agent, {budget:,} training steps; " + ", ".join(
-        f"{label} = {overrides or 'defaults'}" for label, (agent, overrides) in variants.items() if agent == "neural"))
+        f"{label} = {overrides or 'defaults'}" for label, (agent, overrides) in variants.items() if agent == "neural")
+        + (f"; every neural agent with {neural_settings}" if neural_settings else ""))
     names = [f"{label} {split} {metric}" for label, split, metric in columns]
     print("  seed | " + " | ".join(names) + " | train s (" + ", ".join(learned) + ") | steps/s | failure | cure")
     seconds, rates, passed = [], [], {"failure": 0, "cure": 0}
     for seed in seeds:
-        m = measure(world, seed, steps)
+        m = measure(world, seed, steps, neural_settings)
         ok = checks(m)
         for kind in passed:
             passed[kind] += ok[kind]
@@ -149,17 +154,34 @@ def bench_world(world: str, seeds: list[int], steps: int | None) -> None:
           f" median {statistics.median(rates):,.0f} environment steps/s with learning")
 
 
+def name_value(text: str) -> tuple[str, str]:
+    name, equals, value = text.partition("=")
+    if not equals or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text[:40]!r}")
+    return name, value
+
+
 def main(argv=None) -> int:
     def more(parser):
         parser.add_argument("--worlds", default=",".join(WORLDS), help="comma-separated worlds")
         parser.add_argument("--steps", type=int, default=None,
                             help="training steps per neural agent (default: the world's budget for it, its card's)")
         parser.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + seeds - 1")
+        parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", type=name_value,
+                            help="a setting of every neural agent (repeatable), e.g. memory=last_move")
 
     args = seeds_arguments(__doc__, default=10, quick=2, quick_help="2 seeds", argv=argv, more=more)
+    settings = dict(args.set)
+    worlds = args.worlds.split(",")
+    try:  # every world and setting checked before hours of training start
+        for world in worlds:
+            Experiment.build(world, "neural", args.first_seed, settings)
+    except ParamError as error:
+        print(f"bench_neural.py: error: {error}", file=sys.stderr)
+        return 2
     print(machine_line("neural"))
-    for world in args.worlds.split(","):
-        bench_world(world, list(range(args.first_seed, args.first_seed + args.seeds)), args.steps)
+    for world in worlds:
+        bench_world(world, list(range(args.first_seed, args.first_seed + args.seeds)), args.steps, settings)
     return 0
 
 

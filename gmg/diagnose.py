@@ -40,7 +40,7 @@ from .envs import ENVS
 from .params import ParamError
 from .experiment import RunResult, run, summary
 from .agents.base import observe
-from .rollout import evaluate, policy_actions
+from .rollout import begin_episodes, evaluate, policy_actions
 from .train import Experiment
 
 VERDICTS = ("generalizes", "partly_generalizes", "goal_misgeneralization", "specification_gaming",
@@ -236,6 +236,7 @@ def _first_apart_states(env, agent, episodes: int, rng: np.random.Generator):
     state = env.reset(rng, episodes, "test")
     pending = np.ones(episodes, dtype=bool)
     found = []
+    begin_episodes(agent)
     for _ in range(env.episode_length("test")):
         apart = pending & env.goals_apart(state)
         if apart.any():
@@ -254,6 +255,7 @@ def _branch_events(env, actor, start, rng: np.random.Generator, recorded: set[st
     state = start.copy()
     active = np.ones(len(state.t), dtype=bool)
     totals = {name: np.zeros(BRANCH_STEPS) for name in recorded}
+    begin_episodes(actor)  # an agent with memory continues as if the branch were an episode's start
     for k in range(BRANCH_STEPS):
         state, _, events, terminated, truncated = env.step(state, policy_actions(actor, state, observe(env, actor, state), rng))
         for name in totals:

@@ -32,6 +32,14 @@ def policy_actions(agent, state, obs: dict, rng: np.random.Generator) -> np.ndar
     return agent.act(obs, rng, explore=False)
 
 
+def begin_episodes(actor) -> None:
+    """A new batch of episodes starts: an actor that remembers the episode so far (`Agent.begin_episodes`)
+    forgets it; planners and scripted actors remember nothing and need not say so."""
+    forget = getattr(actor, "begin_episodes", None)
+    if forget is not None:
+        forget()
+
+
 def evaluate(env, agent, split: str, episodes: int, rng: np.random.Generator, record: int = 2) -> Rollout:
     """`episodes` fresh episodes of `split`, the first `record` of them recorded frame by frame."""
     return play(env, agent, env.reset(rng, episodes, split), split, rng, record)
@@ -42,6 +50,7 @@ def play(env, agent, state, split: str, rng: np.random.Generator, record: int = 
     horizon = env.episode_length(split)
     episodes = len(state.t)
     obs = observe(env, agent, state)
+    begin_episodes(agent)
     active = np.ones(episodes, dtype=bool)
     names = env.events + env.step_counts
     events = {name: np.zeros((episodes, horizon), dtype=np.int64) for name in names}

@@ -6,7 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gmg.agents.neural import NeuralAgent, NeuralConfig, log_softmax, mlp_backward, mlp_forward, mlp_init
+from gmg.agents.neural import (
+    LAST_MOVES, NeuralAgent, NeuralConfig, last_move_one_hot, log_softmax, mlp_backward, mlp_forward, mlp_init,
+)
 from gmg.envs import ENVS
 from gmg.experiment import run, summary
 from gmg.train import Experiment, train
@@ -87,6 +89,41 @@ def test_the_grid_view_lays_the_grid_out_as_it_is():
     assert x.shape[1] == channels * size * size + 2 * size + obs["scalars"].shape[1]
     assert np.array_equal(x[:, : channels * size * size], obs["grid"][:, 1:].reshape(5, -1))
     assert np.array_equal(x[:, channels * size * size + state.agent[:, 0]].diagonal(), np.ones(5))
+
+
+def test_the_last_move_reads_which_way_the_agent_stepped():
+    row, col = np.array([3, 2, 4, 3, 3, 3]), np.array([3, 3, 3, 2, 4, 3])
+    last = np.array([[-1, -1], [3, 3], [3, 3], [3, 3], [3, 3], [3, 3]])
+    codes = last_move_one_hot(row, col, last).argmax(1)
+    assert [LAST_MOVES[c] for c in codes] == ["episode start", "up", "down", "left", "right", "stayed"]
+    assert np.array_equal(last_move_one_hot(row, col, None).argmax(1), np.zeros(6))
+
+
+def test_memory_is_the_last_move_only_and_starts_afresh_with_each_episode():
+    env = ENVS["maze"]()
+    plain = NeuralAgent(env, rng=np.random.default_rng(0))
+    agent = NeuralAgent(env, NeuralConfig(memory="last_move"), rng=np.random.default_rng(0))
+    state = env.reset(np.random.default_rng(0), 4)
+    obs = env.raw_observation(state)
+    # the same encoding as without memory, plus the move's one-hot: "episode start" before acting
+    x = agent.encode(obs)
+    assert np.array_equal(x[:, : -len(LAST_MOVES)], plain.encode(obs)) and np.all(x[:, -len(LAST_MOVES)] == 1)
+    agent.act(obs, np.random.default_rng(1), explore=False)
+    assert np.array_equal(agent.last_cells, state.agent)
+    step = env.step(state, np.full(4, 4))  # action 4 = stay (env.n_actions == 5): every row "stayed"
+    moved = agent.encode(env.raw_observation(step.state), agent.last_cells)
+    assert np.all(moved[:, -1] == 1) and np.array_equal(moved[:, : -len(LAST_MOVES)], plain.encode(env.raw_observation(step.state)))
+    agent.end_episodes(np.array([1]))  # row 1 restarts: its next step reads "episode start" again
+    assert np.array_equal(agent.last_cells[1], [-1, -1]) and np.array_equal(agent.last_cells[0], state.agent[0])
+    agent.begin_episodes()  # a new batch of episodes (an evaluation): nothing remembered
+    assert agent.last_cells is None
+
+
+def test_an_agent_with_memory_trains_and_is_evaluated_with_it():
+    result = run(Experiment.build("maze", "neural", 0, {"train_steps": 4096, "eval_episodes": 8, "memory": "last_move"}))
+    agent = result.trained.agent
+    assert agent.params["actor.w0"].shape[0] == NeuralAgent(result.env).n_inputs + len(LAST_MOVES)
+    assert result.rollouts["test"].reward.shape[0] == 8
 
 
 def test_a_saved_neural_run_reloads_as_the_same_run(tmp_path):

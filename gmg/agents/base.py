@@ -75,6 +75,10 @@ class Agent:
         """Called by the trainer after `learn` with the rows whose episode just ended (terminated or
         timed out) and restarts; an agent that learns from whole rollouts cuts them there."""
 
+    def begin_episodes(self) -> None:
+        """Called before a new batch of episodes is played from its start (an evaluation, a diagnosis's
+        episodes, an edited map): an agent that remembers the episode so far forgets it."""
+
 
 def observe(env, agent, state) -> dict:
     """The observation `agent` reads of a batch of states (an object without `observation`, such as a

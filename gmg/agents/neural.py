@@ -12,6 +12,14 @@ are) and the scalars. An egocentric view lets "an object one step to the right" 
 input wherever the agent stands: the quick probes (docs/neural-learner.md) found the full,
 non-centred grid much slower to learn.
 
+Memory (`memory`, default none): a policy that sees only the current grid has no way to tell which
+way along a corridor it was going, and in mazes it falls into stepping back and forth (the 400k maze
+agent does so on 41% of the steps of its failed training episodes: docs/neural-learner.md, "Session 5").
+With memory="last_move" the input also holds the direction of its last step (up, down, left, right,
+stayed; "episode start" before the first): one step of memory, read off the agent channel, reset when
+an episode starts (`end_episodes`, `begin_episodes`). What the probes draw (`action_values`, the policy
+field) is the policy at an episode's start.
+
 Networks: actor and critic are separate MLPs, input -> 128 -> LayerNorm -> ReLU -> 128 ->
 LayerNorm -> ReLU -> 5 logits / 1 value. A shared torso collapsed in the probes: the value loss
 on unnormalised returns swamped the policy gradient.
@@ -72,6 +80,11 @@ class NeuralConfig:
     )
     novelty_floor: float = param(
         0.0, "the novelty bonus falls from novelty_bonus to this over explore_share, then stays", 0.0, 10.0
+    )
+    memory: str = param(
+        "none", "what the network is told of the episode so far: none (the current observation only); last_move, "
+        "also the direction of its last step (up, down, left, right, stayed; none at an episode's start): one step "
+        "of memory, which breaks the back-and-forth a memoryless policy falls into in mazes", choices=("none", "last_move"),
     )
     view: str = param(
         "egocentric", "how the grid is laid out for the network: egocentric, cropped around the agent (the same "
@@ -169,6 +182,21 @@ def agent_cells(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return where // grid.shape[3], where % grid.shape[3]
 
 
+LAST_MOVES = ("episode start", "up", "down", "left", "right", "stayed")
+
+
+def last_move_one_hot(row: np.ndarray, col: np.ndarray, last_cells: np.ndarray | None) -> np.ndarray:
+    """(B, len(LAST_MOVES)) float32: which way the agent moved from `last_cells` ((B, 2), -1: the episode's start) to
+    (row, col); a step into a wall reads "stayed"."""
+    code = np.zeros(len(row), np.intp)
+    if last_cells is not None:
+        d_row, d_col = row - last_cells[:, 0], col - last_cells[:, 1]
+        code = np.select([last_cells[:, 0] < 0, d_row < 0, d_row > 0, d_col < 0, d_col > 0], [0, 1, 2, 3, 4], 5)
+    one_hot = np.zeros((len(row), len(LAST_MOVES)), np.float32)
+    one_hot[np.arange(len(row)), code] = 1.0
+    return one_hot
+
+
 def log_softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(1, keepdims=True)
     return z - np.log(np.exp(z).sum(1, keepdims=True))
@@ -203,18 +231,24 @@ class NeuralAgent(Agent):
         self.buffer: list[dict] = []
         self.acted: dict | None = None
         self.next_obs: dict | None = None  # the last step's next observation, until the trainer resets rows
+        # memory="last_move": (B, 2) where the agent stood when it last acted, -1 for a row whose episode starts
+        # (None: every row starts); the probes (action_values, state_values) see every row at its start
+        self.last_cells: np.ndarray | None = None
 
     # -------------------------------------------------------------- observation
-    def encode(self, obs: dict) -> np.ndarray:
+    def encode(self, obs: dict, last_cells: np.ndarray | None = None) -> np.ndarray:
         """(B, D) float32: the grid around the agent (side 2H-1; with view="grid", the grid as it is), agent channel
-        left out, then one-hot row and column, scalars."""
-        return self._encode(obs)[0]
+        left out, then one-hot row and column, scalars; with memory="last_move", the one-hot of its last step
+        (`last_cells`: (B, 2) where the agent stood one step earlier, -1 where an episode starts; None: all start)."""
+        return self._encode(obs, last_cells)[0]
 
-    def _encode(self, obs: dict) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    def _encode(self, obs: dict, last_cells: np.ndarray | None = None) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
         """The encoding, dense (B, D) and as `sparse_rows` gives it, built from the grid's nonzero cells."""
         grid, scalars = obs["grid"], obs["scalars"].astype(np.float32)
         n, channels, height, width = grid.shape
         row, col = agent_cells(grid)
+        if self.config.memory == "last_move":  # the step's one-hot goes in as one more scalar block
+            scalars = np.concatenate([scalars, last_move_one_hot(row, col, last_cells)], 1)
         b, c, r, q = np.nonzero(grid[:, 1:])
         if self.config.view == "egocentric":  # the crop centred on the agent
             side_r, side_c = 2 * height - 1, 2 * width - 1
@@ -286,7 +320,9 @@ class NeuralAgent(Agent):
         return logits.astype(np.float64)
 
     def act(self, obs: dict, rng: np.random.Generator, explore: bool) -> np.ndarray:
-        x, sparse = self._encode(obs)
+        x, sparse = self._encode(obs, self.last_cells)
+        if self.config.memory != "none":
+            self.last_cells = np.stack(agent_cells(obs["grid"]), 1)
         if explore:  # training: the critic's value of x now (the parameters change only after the rollout)
             logits, values, _, _ = self._forward(x, sparse)
         else:
@@ -340,13 +376,18 @@ class NeuralAgent(Agent):
         is already empty: that step bootstraps from V(next state) anyway."""
         if self.visited is not None:
             self.visited[rows] = False
-        if not self.buffer:
-            return
-        step = self.buffer[-1]
-        step["done"][rows] = True
-        alive = rows[~step["terminated"][rows]]
-        if len(alive):
-            step["bootstrap"][alive] = self._value(self.encode({k: v[alive] for k, v in self.next_obs.items()}))
+        if self.buffer:
+            step = self.buffer[-1]
+            step["done"][rows] = True
+            alive = rows[~step["terminated"][rows]]
+            if len(alive):
+                last = None if self.last_cells is None else self.last_cells[alive]
+                step["bootstrap"][alive] = self._value(self.encode({k: v[alive] for k, v in self.next_obs.items()}, last))
+        if self.last_cells is not None:
+            self.last_cells[rows] = -1
+
+    def begin_episodes(self) -> None:
+        self.last_cells = None
 
     def state_values(self, obs: dict) -> np.ndarray:
         """The critic's value of each state."""
@@ -362,7 +403,7 @@ class NeuralAgent(Agent):
         n_steps, n_envs = len(steps), len(steps[0]["actions"])
         x = np.stack([s["x"] for s in steps])  # (T, B, D)
         values = np.stack([s["value"] for s in steps])  # (T, B), from act: same parameters
-        next_values = np.concatenate([values[1:], self._value(self.encode(self.next_obs))[None]])
+        next_values = np.concatenate([values[1:], self._value(self.encode(self.next_obs, self.last_cells))[None]])
         advantages = np.zeros((n_steps, n_envs), np.float32)
         running = np.zeros(n_envs, np.float32)
         for t in reversed(range(n_steps)):
