@@ -3,6 +3,7 @@
 import streamlit as st
 
 from gmg import ui
+from gmg.agents import RAW_LEARNER
 
 PAGE = "compare"
 
@@ -14,6 +15,7 @@ if card.contrast is None:
     st.info("This environment has no preset yet: use Explore.")
     st.stop()
 st.title(card.preset_title)
+caveat = card.neural_caveat if settings.agent_name == RAW_LEARNER else ""
 ui.side_by_side_page(PAGE, settings.env_name, lambda include_random: ui.preset_experiments(settings, include_random),
-                     ui.preset_title)
+                     ui.preset_title, notice=f"{card.compare_notice} **{caveat}**" if caveat else None)
 ui.lecture_next(PAGE)

@@ -55,3 +55,5 @@ class EnvCard:
     # the neural agent learns some worlds' effect only with a longer training (docs/neural-learner.md); its
     # runs with the defaults ship trained (gmg.bundle), so a visitor does not wait for them
     agent_limits: dict[str, dict] = field(default_factory=dict)
+    # said beside the neural agent's runs where its default run does not show the world's effect cleanly
+    neural_caveat: str = ""

@@ -165,6 +165,8 @@ CARD = EnvCard(
     ),
     weights_hint="Each \"closer to cheese\" weight belongs to one region of the cheese's position.",
     compare_notice="Both agents learned from the same reward; only the training region of the cheese differs.",
+    neural_caveat="Not yet a clean case for the network: at 400k steps it still misses the cheese in a quarter or "
+                  "more of its training mazes.",
     sweep=("cheese_region", "1,3,5,9"),
     published_cure=("cheese_region", 5, "published cure (5x5)"),
     object_probe=("cheese_region", {"cheese in the corner": 1, "cheese anywhere (region 9)": 9}),
