@@ -75,7 +75,9 @@ def assert_clean(at: AppTest) -> None:
 def summary_shown(at: AppTest) -> dict:
     """The run summary the page displays (the JSON under "Full summary and downloads")."""
     shown = [json.loads(element.value) for element in at.json]
-    assert len(shown) == 1, ("no run summary on the page", [e.value for e in at.info + at.warning + at.error],
+    state = at.session_state
+    assert len(shown) == 1, ("no run summary on the page", [e.value for e in [*at.info, *at.warning, *at.error]],
+                             {key: state[key] for key in ("shown", "jobs", "notices", "history") if key in state},
                              [e.message for e in at.exception])
     return shown[0]
 
