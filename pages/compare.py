@@ -3,7 +3,6 @@
 import streamlit as st
 
 from gmg import ui
-from gmg.agents import RAW_LEARNER
 
 PAGE = "compare"
 
@@ -15,7 +14,6 @@ if card.contrast is None:
     st.info("This environment has no preset yet: use Explore.")
     st.stop()
 st.title(card.preset_title)
-caveat = card.neural_caveat if settings.agent_name == RAW_LEARNER else ""
 ui.side_by_side_page(PAGE, settings.env_name, lambda include_random: ui.preset_experiments(settings, include_random),
-                     ui.preset_title, notice=f"{card.compare_notice} **{caveat}**" if caveat else None)
+                     ui.preset_title)
 ui.lecture_next(PAGE)

@@ -17,7 +17,6 @@ ui.init_state()
 ui.navigation_links()
 settings = ui.sidebar_settings(PAGE, fix_agent=True, budget_agent=RAW_LEARNER)
 st.title("Hand-made features vs raw observations")
-caveat = ui.guide(settings.env_name).neural_caveat
 ui.side_by_side_page(PAGE, settings.env_name,
                      lambda include_random: ui.representation_experiments(settings, include_random),
-                     ui.learner_title, notice=f"{NOTICE} **{caveat}**" if caveat else NOTICE)
+                     ui.learner_title, notice=NOTICE)

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from .. import diagnose, probe, render
-from ..agents import AGENTS
+from ..agents import AGENTS, RAW_LEARNER
 from ..envs import ENVS
 from ..experiment import RunResult, summary
 from ..render.diagnosis import evidence_figure
@@ -162,12 +162,15 @@ def _story(report: dict) -> str:
 
 def compare_notice(reports: dict[str, dict], story: str | None = None) -> str:
     """Two lines for side-by-side runs: their proxy-goal attribution, and what to look for (`story`,
-    by default the card's `compare_notice`)."""
+    by default the card's `compare_notice`), with the card's `neural_caveat` when a neural agent is shown."""
     first_report = next(iter(reports.values()))
+    card = guide(first_report["env"])
     shares = "; ".join(f"{title}: **{_proxy_share(report)}**" for title, report in reports.items())
+    neural_shown = any(report["agent"] == RAW_LEARNER for report in reports.values())
+    caveat = f" **{card.neural_caveat}**" if neural_shown and card.neural_caveat else ""
     return (
         f"**What to notice.** P(proxy goal: {first_report['goals']['proxy']}) where the goals come apart "
-        f"on the test maps — {shares}.  \n{story or guide(first_report['env']).compare_notice}"
+        f"on the test maps — {shares}.  \n{story or card.compare_notice}{caveat}"
     )
 
 
